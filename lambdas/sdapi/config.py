@@ -1,0 +1,95 @@
+"""Typed configuration. Handlers build `Settings.from_env()` once per cold start and pass it down;
+nothing else reads `os.environ`.
+
+The environment variable names are the contract with `infra/` (which sets them on each Lambda) and `local/`
+(which sets them for the embedded stack). AWS endpoints are not configured here: boto3 reads the standard
+`AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` variables, which is how the local stack points the
+unchanged code at moto and the SageMaker emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sdapi.schema.catalog import Catalog
+
+
+class Limits(BaseModel):
+    """Per-deployment request limits (documented in README; each breach is a 4xx naming the field)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_width: int = Field(default=2048, ge=64, le=4096, description="Largest width, pixels (multiple of 8).")
+    max_height: int = Field(default=2048, ge=64, le=4096, description="Largest height, pixels (multiple of 8).")
+    max_pixels: int = Field(default=2048 * 2048, description="Largest width × height.")
+    max_steps: int = Field(default=150, ge=1, le=150)
+    max_batch_size: int = Field(default=8, ge=1, le=16)
+    max_images: int = Field(default=16, ge=1, le=64, description="Largest batch_size × n_iter.")
+    max_prompt_chars: int = Field(default=8000, ge=1, le=20000)
+    max_controlnet_units: int = Field(default=3, ge=0, le=8)
+    max_image_bytes: int = Field(default=8 * 1024 * 1024, description="Largest decoded input image, bytes.")
+    max_image_pixels: int = Field(default=4096 * 4096, description="Largest input image, pixels.")
+    max_body_bytes: int = Field(default=6 * 1024 * 1024, description="Largest request body (Lambda's limit).")
+
+
+class Settings(BaseModel):
+    """Everything a Lambda needs to know about its deployment."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    jobs_table: str = Field(description="SDAPI_JOBS_TABLE")
+    keys_table: str = Field(description="SDAPI_KEYS_TABLE")
+    bucket: str = Field(description="SDAPI_BUCKET")
+    catalog: Catalog = Field(description="SDAPI_CATALOG (JSON)")
+    limits: Limits = Field(default_factory=Limits, description="SDAPI_LIMITS (JSON)")
+    events_topic_arn: str | None = Field(default=None, description="SDAPI_EVENTS_TOPIC_ARN")
+    webhook_queue_url: str | None = Field(default=None, description="SDAPI_WEBHOOK_QUEUE_URL")
+    presign_expiry_s: int = Field(default=3600, ge=60, le=604800, description="SDAPI_PRESIGN_EXPIRY_S")
+    sync_wait_s: float = Field(default=25.0, ge=0, le=900, description="SDAPI_SYNC_WAIT_S")
+    job_retention_days: int = Field(default=30, ge=1, description="SDAPI_JOB_RETENTION_DAYS")
+    output_retention_days: int = Field(default=30, ge=1, description="SDAPI_OUTPUT_RETENTION_DAYS")
+    allow_loopback_urls: bool = Field(default=False, description="SDAPI_ALLOW_LOOPBACK_URLS (local mode only)")
+    allow_http_urls: bool = Field(default=False, description="SDAPI_ALLOW_HTTP_URLS (local mode only)")
+    webhook_max_attempts: int = Field(default=8, ge=1, le=50, description="SDAPI_WEBHOOK_MAX_ATTEMPTS")
+    webhook_window_s: int = Field(default=3600, ge=10, description="SDAPI_WEBHOOK_WINDOW_S")
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=60, description="SDAPI_WEBHOOK_TIMEOUT_S")
+    url_fetch_timeout_s: float = Field(default=10.0, gt=0, le=60, description="SDAPI_URL_FETCH_TIMEOUT_S")
+    cold_start_s: int = Field(
+        default=300, ge=0, description="SDAPI_COLD_START_S: expected scale-from-zero time for wait estimates."
+    )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for name, field in cls.model_fields.items():
+            var = f"SDAPI_{name.upper()}"
+            if var in env:
+                raw = env[var]
+                if name in ("catalog", "limits"):
+                    values[name] = json.loads(raw)
+                elif field.annotation is bool:
+                    values[name] = raw.strip().lower() in ("1", "true", "yes", "on")
+                else:
+                    values[name] = raw
+        return cls.model_validate(values)
+
+    def to_env(self) -> dict[str, str]:
+        """The environment variables that reproduce these settings (used by infra and the local stack)."""
+        env: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            var = f"SDAPI_{name.upper()}"
+            if isinstance(value, BaseModel):
+                env[var] = value.model_dump_json(exclude_defaults=False)
+            elif isinstance(value, bool):
+                env[var] = "1" if value else "0"
+            else:
+                env[var] = str(value)
+        return env

@@ -1,0 +1,81 @@
+"""Domain errors. Dialect adapters turn each into the caller's own error shape and HTTP status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class FieldProblem:
+    field: str
+    """Dotted path in the caller's own request, e.g. `input.payload.width` or `init_image`."""
+    reason: str
+
+
+class DomainError(Exception):
+    status: int = 400
+    kind: str = "BadRequest"
+
+    def __init__(self, message: str, problems: list[FieldProblem] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.problems: list[FieldProblem] = problems or []
+
+
+class InvalidRequest(DomainError):
+    """The request is malformed or asks for something this deployment does not have (400/422)."""
+
+    status = 400
+    kind = "InvalidRequest"
+
+    @classmethod
+    def field(cls, field: str, reason: str) -> InvalidRequest:
+        return cls(f"{field}: {reason}", [FieldProblem(field, reason)])
+
+
+class Unauthorized(DomainError):
+    status = 401
+    kind = "Unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    kind = "Forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    kind = "NotFound"
+
+
+class Conflict(DomainError):
+    status = 409
+    kind = "Conflict"
+
+
+class Gone(DomainError):
+    """The job existed but its record or outputs have expired (retention)."""
+
+    status = 410
+    kind = "Gone"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    kind = "PayloadTooLarge"
+
+
+class UpstreamUnavailable(DomainError):
+    """An AWS dependency (SageMaker, DynamoDB, S3) failed; the caller may retry."""
+
+    status = 503
+    kind = "ServiceUnavailable"
+
+
+class UrlRefused(InvalidRequest):
+    """A URL input (image URL, webhook) refused by the SSRF guard; a 400 naming the field and the reason."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}", [FieldProblem(field, reason)])
+        self.field_name = field
+        self.reason = reason

@@ -1,0 +1,53 @@
+"""DynamoDB layout of the jobs table, shared with the container (which updates state and progress).
+
+Jobs table, partition key `id` (S):
+- job items: `id` = job id. Attribute names below.
+- counter items: `id` = `counters_id(pool)`; numeric attributes named after `COUNTER_FIELDS`.
+- Powertools idempotency records may share the table (their ids contain '#', which job ids cannot).
+
+GSI `by_deadline` (partition `active_pool` S, sort `deadline_at` N) is sparse: only active jobs carry
+`active_pool`, and it is removed when a job becomes terminal. The sweeper queries it for overdue jobs.
+"""
+
+from __future__ import annotations
+
+JOBS_TABLE_KEY = "id"
+DEADLINE_INDEX = "by_deadline"
+
+# Job item attributes that more than one component writes.
+STATE = "state"
+ATTEMPT = "attempt"
+CREATED_AT = "created_at"
+UPDATED_AT = "updated_at"
+STARTED_AT = "started_at"
+COMPLETED_AT = "completed_at"
+PROGRESS_STEP = "progress_step"
+PROGRESS_TOTAL = "progress_total"
+ACTIVE_POOL = "active_pool"
+DEADLINE_AT = "deadline_at"
+EXECUTION_TIMEOUT_S = "execution_timeout_s"
+EXPIRES_AT = "expires_at"
+ERROR = "error"
+
+COUNTER_FIELDS = {
+    "QUEUED": "queued",
+    "IN_PROGRESS": "in_progress",
+    "COMPLETED": "completed",
+    "FAILED": "failed",
+    "CANCELLED": "cancelled",
+    "TIMED_OUT": "timed_out",
+}
+"""Counter attribute per state: the active ones are gauges, the terminal ones running totals."""
+
+RETRIED = "retried"
+EXEC_MS_TOTAL = "exec_ms_total"
+"""Sum of execution milliseconds of completed jobs (with `completed`, gives the mean for queue estimates)."""
+
+
+def counters_id(pool: str) -> str:
+    return f"_counters#{pool}"
+
+
+# Keys table: partition key `key_hash` (S, hex SHA-256 of the key); GSI `by_key_id` on `key_id`.
+KEYS_TABLE_KEY = "key_hash"
+KEY_ID_INDEX = "by_key_id"

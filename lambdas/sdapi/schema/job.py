@@ -1,0 +1,235 @@
+"""The canonical job: what every dialect maps into, what the GPU worker reads.
+
+The api Lambda writes one of these as JSON to `inputs/{id}.json`; the container reads it, generates, and
+answers with a `Manifest`. Hard limits here are the absolute ceilings; the deployment's own (usually lower)
+limits are checked at the door by `sdapi.validation` against configuration.
+
+Semantics follow AUTOMATIC1111 (see shared/reference/apis.md): seeds are resolved at the door (`seed=-1`
+never reaches the GPU), image i of `batch_size × n_iter` gets `seed + i` unless `subseed_strength > 0`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+
+MAX_SEED = 4294967294
+"""A1111 draws random seeds in [0, 4294967294)."""
+
+MAX_SIDE = 4096
+"""Absolute ceiling for width/height; deployments configure lower limits."""
+
+
+class Task(StrEnum):
+    TXT2IMG = "txt2img"
+    IMG2IMG = "img2img"
+    INPAINT = "inpaint"
+
+
+class JobState(StrEnum):
+    QUEUED = "QUEUED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    TIMED_OUT = "TIMED_OUT"
+
+
+TERMINAL_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED, JobState.TIMED_OUT})
+ACTIVE_STATES = frozenset({JobState.QUEUED, JobState.IN_PROGRESS})
+
+
+class Dialect(StrEnum):
+    NATIVE = "native"
+    RUNPOD = "runpod"
+    A1111 = "a1111"
+    V3 = "v3"
+    TASKS = "tasks"
+
+
+class ResizeMode(StrEnum):
+    """How an input image is fitted to the requested size (A1111 `resize_mode` 0..3)."""
+
+    JUST_RESIZE = "just_resize"
+    CROP_AND_RESIZE = "crop_and_resize"
+    RESIZE_AND_FILL = "resize_and_fill"
+    LATENT_UPSCALE = "latent_upscale"
+
+
+class InpaintFill(StrEnum):
+    """A1111 `inpainting_fill`: what the masked area starts from (0..3)."""
+
+    FILL = "fill"
+    ORIGINAL = "original"
+    LATENT_NOISE = "latent_noise"
+    LATENT_NOTHING = "latent_nothing"
+
+
+class ControlMode(StrEnum):
+    BALANCED = "balanced"
+    PROMPT = "prompt"
+    """A1111 "My prompt is more important"."""
+    CONTROLNET = "controlnet"
+    """A1111 "ControlNet is more important" (diffusers `guess_mode`)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Refiner(_Strict):
+    checkpoint: str = Field(description="Refiner checkpoint name from the catalog (family sdxl-refiner or sdxl).")
+    switch_at: float = Field(
+        gt=0, lt=1, description="Fraction of the noise schedule after which the refiner takes over."
+    )
+
+
+class Mask(_Strict):
+    image: str = Field(description="Mask image, base64 PNG/JPEG; white is repainted (unless `invert`).")
+    blur: int = Field(default=4, ge=0, le=64, description="Gaussian blur radius applied to the mask, pixels.")
+    invert: bool = Field(default=False, description="Repaint the black area instead of the white one.")
+    fill: InpaintFill = Field(default=InpaintFill.ORIGINAL, description="What the masked area starts from.")
+    full_res: bool = Field(default=False, description="Inpaint only the masked region at full resolution.")
+    full_res_padding: int = Field(default=32, ge=0, le=256, description="Padding around that region, pixels.")
+
+
+class ControlNetUnit(_Strict):
+    model: str = Field(description="ControlNet model name from the catalog.")
+    module: str = Field(default="none", description="Preprocessor: `none` (image used as is) or `canny`.")
+    weight: float = Field(default=1.0, ge=0, le=2, description="controlnet_conditioning_scale.")
+    image: str | None = Field(
+        default=None, description="Control image, base64. When absent, img2img uses the first init image."
+    )
+    resize_mode: ResizeMode = Field(default=ResizeMode.CROP_AND_RESIZE)
+    processor_res: int = Field(default=512, ge=64, le=2048, description="Preprocessor resolution, pixels.")
+    threshold_a: float | None = Field(default=None, description="canny: low threshold (1-255, default 100).")
+    threshold_b: float | None = Field(default=None, description="canny: high threshold (1-255, default 200).")
+    guidance_start: float = Field(default=0.0, ge=0, le=1)
+    guidance_end: float = Field(default=1.0, ge=0, le=1)
+    control_mode: ControlMode = Field(default=ControlMode.BALANCED)
+    pixel_perfect: bool = Field(default=False, description="Pick the processor resolution from the output size.")
+    low_vram: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ControlNetUnit:
+        if self.guidance_end < self.guidance_start:
+            raise ValueError("guidance_end must not be less than guidance_start")
+        return self
+
+
+class OutputOptions(_Strict):
+    format: str = Field(default="png", pattern=r"^png$", description="Image format written to S3.")
+    prefix: str = Field(
+        description="S3 key prefix for this job's outputs, ending in '/'; always under `outputs/`.",
+        pattern=r"^outputs/[A-Za-z0-9._/-]+/$",
+    )
+    base64: bool = Field(default=False, description="The caller wants images inline as base64.")
+
+
+class Webhook(_Strict):
+    url: str = Field(description="https URL POSTed on the subscribed events, signed (Standard Webhooks).")
+    events: tuple[str, ...] = Field(
+        default=("completed", "failed", "cancelled", "timed_out"),
+        description="Events to deliver: queued, started, progress, completed, failed, cancelled, timed_out.",
+    )
+
+
+class Timeouts(_Strict):
+    execution_s: int = Field(default=600, ge=1, le=3600, description="Longest the GPU may work on the job.")
+    ttl_s: int = Field(default=21600, ge=60, le=21600, description="Longest the job may wait in the queue.")
+
+
+class Job(_Strict):
+    """One generation request, whatever dialect it arrived in."""
+
+    schema_version: int = Field(default=SCHEMA_VERSION, description="Version of this schema.")
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="Job id (integer string if generated).")
+    owner: str = Field(description="Owner id of the API key that submitted the job.")
+    key_id: str | None = Field(default=None, description="Id of that API key (its webhook secret signs).")
+    dialect: Dialect
+    pool: str = Field(description="Model pool (SageMaker endpoint) that runs the job.")
+    task: Task
+    model: str = Field(description="Checkpoint name from the catalog.")
+    vae: str | None = Field(default=None, description="VAE override from the catalog; None keeps the model's own.")
+    refiner: Refiner | None = None
+
+    prompt: str = Field(default="", max_length=20000)
+    negative_prompt: str = Field(default="", max_length=20000)
+    width: int = Field(default=512, ge=64, le=MAX_SIDE, multiple_of=8)
+    height: int = Field(default=512, ge=64, le=MAX_SIDE, multiple_of=8)
+    steps: int = Field(default=20, ge=1, le=150)
+    cfg_scale: float = Field(default=7.0, ge=0, le=30)
+    sampler: str = Field(default="Euler a", description="A1111 sampler name without a schedule suffix.")
+    scheduler: str = Field(default="automatic", description="A1111 schedule type key (karras, exponential, …).")
+    seed: int = Field(ge=0, le=MAX_SEED, description="Resolved seed (never -1 here).")
+    subseed: int = Field(default=0, ge=0, le=MAX_SEED, description="Resolved variation seed.")
+    subseed_strength: float = Field(default=0.0, ge=0, le=1)
+    seed_resize_from_w: int = Field(default=-1, ge=-1, le=MAX_SIDE)
+    seed_resize_from_h: int = Field(default=-1, ge=-1, le=MAX_SIDE)
+    batch_size: int = Field(default=1, ge=1, le=16)
+    n_iter: int = Field(default=1, ge=1, le=64)
+    clip_skip: int = Field(default=1, ge=1, le=12)
+
+    denoising_strength: float | None = Field(default=None, ge=0, le=1)
+    init_images: tuple[str, ...] = Field(default=(), description="Base64 images (no data: prefix).")
+    resize_mode: ResizeMode = ResizeMode.JUST_RESIZE
+    mask: Mask | None = None
+    controlnet: tuple[ControlNetUnit, ...] = ()
+
+    restore_faces: bool = False
+    face_restorer: str | None = Field(default=None, description="Face-restoration model used when restore_faces.")
+    safety_checker: bool = False
+
+    output: OutputOptions
+    webhook: Webhook | None = None
+    track_id: str | None = Field(default=None, max_length=256)
+    context: Any = Field(default=None, description="Opaque caller data echoed back (tasks `context`).")
+    request: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The caller's original parameters, images removed (echoed as A1111 `parameters`, v3 `meta`).",
+    )
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    created_at: float = Field(description="Unix time the job was accepted.")
+    attempt: int = Field(default=0, ge=0, description="Retry number (RunPod /retry re-runs the same id).")
+
+    @field_validator("init_images")
+    @classmethod
+    def _no_data_urls(cls, images: tuple[str, ...]) -> tuple[str, ...]:
+        if any(image.startswith("data:") for image in images):
+            raise ValueError("images must be bare base64 (strip the data: URL prefix at the door)")
+        return images
+
+    @model_validator(mode="after")
+    def _task_inputs(self) -> Job:
+        if self.task in (Task.IMG2IMG, Task.INPAINT) and not self.init_images:
+            raise ValueError(f"{self.task} needs at least one init image")
+        if self.task == Task.INPAINT and self.mask is None:
+            raise ValueError("inpaint needs a mask")
+        if self.task == Task.TXT2IMG and self.mask is not None:
+            raise ValueError("txt2img takes no mask")
+        return self
+
+    @property
+    def image_count(self) -> int:
+        """Images generated (detected ControlNet maps are extra)."""
+        return self.batch_size * self.n_iter
+
+    @property
+    def inference_id(self) -> str:
+        """SageMaker InferenceId: the job id, then `:{attempt}` for retries (job ids cannot contain ':')."""
+        return self.id if self.attempt == 0 else f"{self.id}:{self.attempt}"
+
+    def output_key(self, index: int) -> str:
+        return f"{self.output.prefix}{index}.png"
+
+
+def parse_inference_id(inference_id: str) -> tuple[str, int]:
+    """Inverse of `Job.inference_id`: (job id, attempt)."""
+    head, sep, tail = inference_id.rpartition(":")
+    if sep and tail.isdigit() and head:
+        return head, int(tail)
+    return inference_id, 0
