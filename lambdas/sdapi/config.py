@@ -24,11 +24,13 @@ class Limits(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     max_width: int = Field(default=2048, ge=64, le=4096, description="Largest width, pixels (multiple of 8).")
-    max_height: int = Field(default=2048, ge=64, le=4096, description="Largest height, pixels (multiple of 8).")
-    max_pixels: int = Field(default=2048 * 2048, description="Largest width × height.")
+    max_height: int = Field(
+        default=2048, ge=64, le=4096, description="Largest height, pixels (multiple of 8)."
+    )
+    max_pixels: int = Field(default=2048 * 2048, description="Largest width x height.")
     max_steps: int = Field(default=150, ge=1, le=150)
     max_batch_size: int = Field(default=8, ge=1, le=16)
-    max_images: int = Field(default=16, ge=1, le=64, description="Largest batch_size × n_iter.")
+    max_images: int = Field(default=16, ge=1, le=64, description="Largest batch_size x n_iter.")
     max_prompt_chars: int = Field(default=8000, ge=1, le=20000)
     max_controlnet_units: int = Field(default=3, ge=0, le=8)
     max_image_bytes: int = Field(default=8 * 1024 * 1024, description="Largest decoded input image, bytes.")
@@ -50,9 +52,14 @@ class Settings(BaseModel):
     webhook_queue_url: str | None = Field(default=None, description="SDAPI_WEBHOOK_QUEUE_URL")
     presign_expiry_s: int = Field(default=3600, ge=60, le=604800, description="SDAPI_PRESIGN_EXPIRY_S")
     sync_wait_s: float = Field(default=25.0, ge=0, le=900, description="SDAPI_SYNC_WAIT_S")
+    v3_wait_s: float = Field(
+        default=2.0, ge=0, le=25, description="SDAPI_V3_WAIT_S: v3 waits this long, then answers processing."
+    )
     job_retention_days: int = Field(default=30, ge=1, description="SDAPI_JOB_RETENTION_DAYS")
     output_retention_days: int = Field(default=30, ge=1, description="SDAPI_OUTPUT_RETENTION_DAYS")
-    allow_loopback_urls: bool = Field(default=False, description="SDAPI_ALLOW_LOOPBACK_URLS (local mode only)")
+    allow_loopback_urls: bool = Field(
+        default=False, description="SDAPI_ALLOW_LOOPBACK_URLS (local mode only)"
+    )
     allow_http_urls: bool = Field(default=False, description="SDAPI_ALLOW_HTTP_URLS (local mode only)")
     webhook_max_attempts: int = Field(default=8, ge=1, le=50, description="SDAPI_WEBHOOK_MAX_ATTEMPTS")
     webhook_window_s: int = Field(default=3600, ge=10, description="SDAPI_WEBHOOK_WINDOW_S")

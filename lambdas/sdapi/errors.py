@@ -79,3 +79,11 @@ class UrlRefused(InvalidRequest):
         super().__init__(f"{field}: {reason}", [FieldProblem(field, reason)])
         self.field_name = field
         self.reason = reason
+
+
+class AlreadySubmitted(Conflict):
+    """The idempotency key was used before by the same owner: `job_id` names the job it created."""
+
+    def __init__(self, job_id: str):
+        super().__init__(f"a request with this idempotency key already created job {job_id}")
+        self.job_id = job_id

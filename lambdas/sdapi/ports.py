@@ -12,9 +12,17 @@ from sdapi.schema.job import Job, JobState
 
 
 class JobStore(Protocol):
-    def create(self, job: Job, record: JobRecord) -> None:
+    def create(
+        self,
+        job: Job,
+        record: JobRecord,
+        *,
+        idempotency_id: str | None = None,
+        idempotency_expires_at: int | None = None,
+    ) -> None:
         """Put the job item (fails with Conflict if the id is taken) and bump the pool's queued counter,
-        in one transaction."""
+        in one transaction. With `idempotency_id`, a marker item is put in the same transaction; if it
+        exists already, AlreadySubmitted (errors.py) names the job it created."""
 
     def get(self, job_id: str) -> JobRecord | None: ...
 
@@ -57,7 +65,9 @@ class BlobStore(Protocol):
 
 
 class Enqueuer(Protocol):
-    def invoke_async(self, endpoint: str, input_key: str, inference_id: str, timeout_s: int, ttl_s: int) -> str:
+    def invoke_async(
+        self, endpoint: str, input_key: str, inference_id: str, timeout_s: int, ttl_s: int
+    ) -> str:
         """InvokeEndpointAsync; returns SageMaker's OutputLocation."""
 
 
@@ -72,3 +82,6 @@ class EventPublisher(Protocol):
 
 class WebhookQueue(Protocol):
     def send(self, message: Mapping[str, Any], delay_s: int = 0) -> None: ...
+
+    def dead_letter(self, message: Mapping[str, Any]) -> None:
+        """Put a webhook message that will not be retried on the webhook dead-letter queue."""

@@ -44,6 +44,9 @@ class JobRecord(BaseModel):
     webhook_events: list[str] = Field(default_factory=list)
     webhook_status: str | None = Field(default=None, description="pending | delivered | failed")
     webhook_error: str | None = None
+    webhook_id: str | None = Field(
+        default=None, description="webhook-id whose outcome `webhook_status` records."
+    )
     execution_timeout_s: int = 600
     ttl_s: int = 21600
     deadline_at: float | None = None

@@ -6,7 +6,6 @@ import json
 
 import pytest
 from pydantic import ValidationError
-
 from sdapi.config import Limits, Settings
 from sdapi.schema import SAMPLERS, Catalog, Job, split_sampler_name
 from sdapi.schema.catalog import Family
@@ -19,15 +18,27 @@ def _catalog() -> Catalog:
         {
             "models": [
                 {"name": "sd_xl_base_1.0", "family": "sdxl"},
-                {"name": "v1-5-pruned-emaonly", "family": "sd15", "aliases": ["v1-5-pruned-emaonly.safetensors"]},
+                {
+                    "name": "v1-5-pruned-emaonly",
+                    "family": "sd15",
+                    "aliases": ["v1-5-pruned-emaonly.safetensors"],
+                },
                 {"name": "control_v11p_sd15_canny", "family": "controlnet", "base": "sd15"},
                 {"name": "sdxl_vae", "family": "vae", "base": "sdxl", "aliases": ["sdxl_vae.safetensors"]},
             ],
             "pools": [
-                {"name": "sdxl", "endpoint_name": "e1", "default_model": "sd_xl_base_1.0",
-                 "models": ["sd_xl_base_1.0", "sdxl_vae"]},
-                {"name": "sd15", "endpoint_name": "e2", "default_model": "v1-5-pruned-emaonly",
-                 "models": ["v1-5-pruned-emaonly", "control_v11p_sd15_canny"]},
+                {
+                    "name": "sdxl",
+                    "endpoint_name": "e1",
+                    "default_model": "sd_xl_base_1.0",
+                    "models": ["sd_xl_base_1.0", "sdxl_vae"],
+                },
+                {
+                    "name": "sd15",
+                    "endpoint_name": "e2",
+                    "default_model": "v1-5-pruned-emaonly",
+                    "models": ["v1-5-pruned-emaonly", "control_v11p_sd15_canny"],
+                },
             ],
             "default_pool": "sdxl",
         }
@@ -35,8 +46,17 @@ def _catalog() -> Catalog:
 
 
 def _job(**overrides) -> Job:
-    values = dict(id="123", owner="o", dialect="native", pool="sdxl", task="txt2img", model="m", seed=1,
-                  output={"prefix": "outputs/123/"}, created_at=1.0)
+    values = dict(
+        id="123",
+        owner="o",
+        dialect="native",
+        pool="sdxl",
+        task="txt2img",
+        model="m",
+        seed=1,
+        output={"prefix": "outputs/123/"},
+        created_at=1.0,
+    )
     values.update(overrides)
     return Job(**values)
 
@@ -65,7 +85,11 @@ def test_every_sampler_in_the_table_is_found_by_name_and_alias():
 
 def test_samplers_without_a_diffusers_counterpart_are_marked_unsupported():
     assert {s.name for s in SAMPLERS.values() if not s.supported} == {
-        "DPM fast", "DPM adaptive", "Restart", "DDIM CFG++"}
+        "DPM fast",
+        "DPM adaptive",
+        "Restart",
+        "DDIM CFG++",
+    }
 
 
 def test_automatic_schedule_resolves_to_the_samplers_default_and_shows_in_the_display_name():
@@ -127,8 +151,14 @@ def test_job_ids_cannot_hold_the_retry_separator_and_inference_ids_round_trip():
 
 
 def test_settings_round_trip_through_the_environment():
-    settings = Settings(jobs_table="j", keys_table="k", bucket="b", catalog=_catalog(),
-                        limits=Limits(max_width=1024), allow_loopback_urls=True)
+    settings = Settings(
+        jobs_table="j",
+        keys_table="k",
+        bucket="b",
+        catalog=_catalog(),
+        limits=Limits(max_width=1024),
+        allow_loopback_urls=True,
+    )
     env = settings.to_env()
     assert json.loads(env["SDAPI_CATALOG"])["default_pool"] == "sdxl"
     assert Settings.from_env(env) == settings

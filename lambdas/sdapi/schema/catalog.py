@@ -39,7 +39,9 @@ class ModelEntry(BaseModel):
         default=None, description="Where the container finds it, relative to the model root (container only)."
     )
     hash: str | None = Field(default=None, description="Short hash shown as A1111's `sd_model_hash`.")
-    title: str | None = Field(default=None, description="Display title (A1111 `title`); defaults to the name.")
+    title: str | None = Field(
+        default=None, description="Display title (A1111 `title`); defaults to the name."
+    )
     aliases: tuple[str, ...] = Field(default=(), description="Other names accepted for this model.")
 
     def fits(self, checkpoint_family: Family) -> bool:
@@ -77,7 +79,9 @@ class Catalog(BaseModel):
         names = self._index()
         pool_names = {p.name for p in self.pools}
         if self.default_pool not in pool_names:
-            raise ValueError(f"default_pool {self.default_pool!r} is not one of the pools {sorted(pool_names)}")
+            raise ValueError(
+                f"default_pool {self.default_pool!r} is not one of the pools {sorted(pool_names)}"
+            )
         for pool in self.pools:
             missing = [m for m in (*pool.models, pool.default_model) if m not in names]
             if missing:

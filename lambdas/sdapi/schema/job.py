@@ -5,7 +5,7 @@ answers with a `Manifest`. Hard limits here are the absolute ceilings; the deplo
 limits are checked at the door by `sdapi.validation` against configuration.
 
 Semantics follow AUTOMATIC1111 (see shared/reference/apis.md): seeds are resolved at the door (`seed=-1`
-never reaches the GPU), image i of `batch_size × n_iter` gets `seed + i` unless `subseed_strength > 0`.
+never reaches the GPU), image i of `batch_size x n_iter` gets `seed + i` unless `subseed_strength > 0`.
 """
 
 from __future__ import annotations
@@ -82,7 +82,9 @@ class _Strict(BaseModel):
 
 
 class Refiner(_Strict):
-    checkpoint: str = Field(description="Refiner checkpoint name from the catalog (family sdxl-refiner or sdxl).")
+    checkpoint: str = Field(
+        description="Refiner checkpoint name from the catalog (family sdxl-refiner or sdxl)."
+    )
     switch_at: float = Field(
         gt=0, lt=1, description="Fraction of the noise schedule after which the refiner takes over."
     )
@@ -111,7 +113,9 @@ class ControlNetUnit(_Strict):
     guidance_start: float = Field(default=0.0, ge=0, le=1)
     guidance_end: float = Field(default=1.0, ge=0, le=1)
     control_mode: ControlMode = Field(default=ControlMode.BALANCED)
-    pixel_perfect: bool = Field(default=False, description="Pick the processor resolution from the output size.")
+    pixel_perfect: bool = Field(
+        default=False, description="Pick the processor resolution from the output size."
+    )
     low_vram: bool = False
 
     @model_validator(mode="after")
@@ -147,14 +151,18 @@ class Job(_Strict):
     """One generation request, whatever dialect it arrived in."""
 
     schema_version: int = Field(default=SCHEMA_VERSION, description="Version of this schema.")
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="Job id (integer string if generated).")
+    id: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="Job id (integer string if generated)."
+    )
     owner: str = Field(description="Owner id of the API key that submitted the job.")
     key_id: str | None = Field(default=None, description="Id of that API key (its webhook secret signs).")
     dialect: Dialect
     pool: str = Field(description="Model pool (SageMaker endpoint) that runs the job.")
     task: Task
     model: str = Field(description="Checkpoint name from the catalog.")
-    vae: str | None = Field(default=None, description="VAE override from the catalog; None keeps the model's own.")
+    vae: str | None = Field(
+        default=None, description="VAE override from the catalog; None keeps the model's own."
+    )
     refiner: Refiner | None = None
 
     prompt: str = Field(default="", max_length=20000)
@@ -164,7 +172,9 @@ class Job(_Strict):
     steps: int = Field(default=20, ge=1, le=150)
     cfg_scale: float = Field(default=7.0, ge=0, le=30)
     sampler: str = Field(default="Euler a", description="A1111 sampler name without a schedule suffix.")
-    scheduler: str = Field(default="automatic", description="A1111 schedule type key (karras, exponential, …).")
+    scheduler: str = Field(
+        default="automatic", description="A1111 schedule type key (karras, exponential, …)."
+    )
     seed: int = Field(ge=0, le=MAX_SEED, description="Resolved seed (never -1 here).")
     subseed: int = Field(default=0, ge=0, le=MAX_SEED, description="Resolved variation seed.")
     subseed_strength: float = Field(default=0.0, ge=0, le=1)
@@ -181,7 +191,9 @@ class Job(_Strict):
     controlnet: tuple[ControlNetUnit, ...] = ()
 
     restore_faces: bool = False
-    face_restorer: str | None = Field(default=None, description="Face-restoration model used when restore_faces.")
+    face_restorer: str | None = Field(
+        default=None, description="Face-restoration model used when restore_faces."
+    )
     safety_checker: bool = False
 
     output: OutputOptions
@@ -190,7 +202,7 @@ class Job(_Strict):
     context: Any = Field(default=None, description="Opaque caller data echoed back (tasks `context`).")
     request: dict[str, Any] = Field(
         default_factory=dict,
-        description="The caller's original parameters, images removed (echoed as A1111 `parameters`, v3 `meta`).",
+        description="The caller's parameters, images removed (echoed as A1111 `parameters`, v3 `meta`).",
     )
     timeouts: Timeouts = Field(default_factory=Timeouts)
     created_at: float = Field(description="Unix time the job was accepted.")

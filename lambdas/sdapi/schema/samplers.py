@@ -29,20 +29,44 @@ class SamplerSpec:
 
 
 _SPECS = [
-    SamplerSpec("DPM++ 2M", "DPMSolverMultistepScheduler",
-                {"algorithm_type": "dpmsolver++", "solver_order": 2}, "karras", aliases=("k_dpmpp_2m",)),
+    SamplerSpec(
+        "DPM++ 2M",
+        "DPMSolverMultistepScheduler",
+        {"algorithm_type": "dpmsolver++", "solver_order": 2},
+        "karras",
+        aliases=("k_dpmpp_2m",),
+    ),
     SamplerSpec("DPM++ SDE", "DPMSolverSDEScheduler", {}, "karras", aliases=("k_dpmpp_sde",)),
-    SamplerSpec("DPM++ 2M SDE", "DPMSolverMultistepScheduler",
-                {"algorithm_type": "sde-dpmsolver++", "solver_order": 2}, "exponential",
-                aliases=("k_dpmpp_2m_sde",)),
-    SamplerSpec("DPM++ 2M SDE Heun", "DPMSolverMultistepScheduler",
-                {"algorithm_type": "sde-dpmsolver++", "solver_order": 2, "solver_type": "heun"},
-                "exponential", aliases=("k_dpmpp_2m_sde_heun",)),
-    SamplerSpec("DPM++ 2S a", "DPMSolverSinglestepScheduler", {"algorithm_type": "dpmsolver++"}, "karras",
-                approximate=True, aliases=("k_dpmpp_2s_a",)),
-    SamplerSpec("DPM++ 3M SDE", "DPMSolverMultistepScheduler",
-                {"algorithm_type": "sde-dpmsolver++", "solver_order": 3}, "exponential", approximate=True,
-                aliases=("k_dpmpp_3m_sde",)),
+    SamplerSpec(
+        "DPM++ 2M SDE",
+        "DPMSolverMultistepScheduler",
+        {"algorithm_type": "sde-dpmsolver++", "solver_order": 2},
+        "exponential",
+        aliases=("k_dpmpp_2m_sde",),
+    ),
+    SamplerSpec(
+        "DPM++ 2M SDE Heun",
+        "DPMSolverMultistepScheduler",
+        {"algorithm_type": "sde-dpmsolver++", "solver_order": 2, "solver_type": "heun"},
+        "exponential",
+        aliases=("k_dpmpp_2m_sde_heun",),
+    ),
+    SamplerSpec(
+        "DPM++ 2S a",
+        "DPMSolverSinglestepScheduler",
+        {"algorithm_type": "dpmsolver++"},
+        "karras",
+        approximate=True,
+        aliases=("k_dpmpp_2s_a",),
+    ),
+    SamplerSpec(
+        "DPM++ 3M SDE",
+        "DPMSolverMultistepScheduler",
+        {"algorithm_type": "sde-dpmsolver++", "solver_order": 3},
+        "exponential",
+        approximate=True,
+        aliases=("k_dpmpp_3m_sde",),
+    ),
     SamplerSpec("Euler a", "EulerAncestralDiscreteScheduler", {}, "normal", aliases=("k_euler_a",)),
     SamplerSpec("Euler", "EulerDiscreteScheduler", {}, "normal", aliases=("k_euler",)),
     SamplerSpec("LMS", "LMSDiscreteScheduler", {}, "normal", aliases=("k_lms",)),
@@ -86,9 +110,18 @@ SCHEDULES: dict[str, dict[str, Any] | None] = {
 """Schedule types A1111 knows. Those mapped to None have no diffusers counterpart and are refused."""
 
 SCHEDULE_LABELS = {
-    "automatic": "Automatic", "uniform": "Uniform", "karras": "Karras", "exponential": "Exponential",
-    "polyexponential": "Polyexponential", "sgm_uniform": "SGM Uniform", "simple": "Simple", "beta": "Beta",
-    "kl_optimal": "KL Optimal", "align_your_steps": "Align Your Steps", "normal": "Normal", "ddim": "DDIM",
+    "automatic": "Automatic",
+    "uniform": "Uniform",
+    "karras": "Karras",
+    "exponential": "Exponential",
+    "polyexponential": "Polyexponential",
+    "sgm_uniform": "SGM Uniform",
+    "simple": "Simple",
+    "beta": "Beta",
+    "kl_optimal": "KL Optimal",
+    "align_your_steps": "Align Your Steps",
+    "normal": "Normal",
+    "ddim": "DDIM",
 }
 """Schedule type → the label A1111 prints in infotexts and `/sdapi/v1/schedulers`."""
 
@@ -96,7 +129,7 @@ _SUFFIXES = {label.lower(): key for key, label in SCHEDULE_LABELS.items()}
 
 
 def find_sampler(name: str) -> SamplerSpec | None:
-    """The spec for an A1111 sampler name or alias (case-insensitive), or None if A1111 has no such sampler."""
+    """The spec for an A1111 sampler name or alias (case-insensitive); None if A1111 has no such sampler."""
     return _BY_LOWER.get(name.strip().lower())
 
 

@@ -1,0 +1,3 @@
+from inference_container.server import main
+
+raise SystemExit(main())

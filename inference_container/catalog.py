@@ -1,0 +1,142 @@
+"""The models this container serves: `catalog.json` under the model root, or what a scan of the root finds.
+
+`catalog.json` is a list of `sdapi.schema.ModelEntry` objects with `path` relative to the root. Without it,
+each
+child of the root is classified: a diffusers pipeline folder (model_index.json), a ControlNet or VAE folder
+(config.json), a face restorer (restorer.json), or a single-file `.safetensors` checkpoint (by its tensor
+names).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Family, ModelEntry
+
+from inference_container.errors import InvalidJob
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelCatalog:
+    root: Path
+    entries: tuple[ModelEntry, ...]
+
+    @classmethod
+    def load(cls, root: Path) -> ModelCatalog:
+        root = Path(root)
+        listing = root / "catalog.json"
+        if listing.is_file():
+            raw = json.loads(listing.read_text())
+            if isinstance(raw, dict):  # also accept {"models": [...]} (the shape of sdapi.schema.Catalog)
+                raw = raw.get("models", [])
+            entries = tuple(ModelEntry.model_validate(item) for item in raw)
+        else:
+            entries = tuple(scan(root))
+        if not entries:
+            raise FileNotFoundError(f"no models under {root}: add catalog.json or model folders (see README)")
+        return cls(root=root, entries=entries)
+
+    def find(self, name: str) -> ModelEntry | None:
+        index = {}
+        for entry in self.entries:
+            for key in (entry.name, *entry.aliases):
+                index[key] = entry
+        if name in index:
+            return index[name]
+        stripped = name.split(" [", 1)[0].strip()
+        for candidate in (stripped, stripped.rsplit(".", 1)[0]):
+            if candidate in index:
+                return index[candidate]
+        return None
+
+    def require(self, name: str, families: set[Family] | frozenset[Family], what: str) -> ModelEntry:
+        entry = self.find(name)
+        available = sorted(e.name for e in self.entries if e.family in families)
+        if entry is None:
+            raise InvalidJob(f"{what} {name!r} is not in this container's catalog; available: {available}")
+        if entry.family not in families:
+            raise InvalidJob(
+                f"{what} {name!r} is a {entry.family} model, not one of {sorted(f.value for f in families)}"
+            )
+        return entry
+
+    def path(self, entry: ModelEntry) -> Path:
+        if entry.path is None:
+            raise InvalidJob(f"model {entry.name!r} has no path in catalog.json")
+        return self.root / entry.path
+
+    def of_family(self, family: Family) -> list[ModelEntry]:
+        return [e for e in self.entries if e.family == family]
+
+    def default_checkpoint(self, preferred: str | None) -> ModelEntry:
+        if preferred:
+            return self.require(preferred, CHECKPOINT_FAMILIES, "SDAPI_DEFAULT_MODEL")
+        for entry in self.entries:
+            if entry.family in CHECKPOINT_FAMILIES:
+                return entry
+        raise FileNotFoundError(f"the catalog under {self.root} has no sd15 or sdxl checkpoint")
+
+
+def scan(root: Path) -> list[ModelEntry]:
+    entries = []
+    for child in sorted(Path(root).iterdir()):
+        found = classify(child)
+        if found is None:
+            log.warning("skipping %s: not a model folder or checkpoint this container understands", child)
+            continue
+        family, base = found
+        name = child.stem if child.is_file() else child.name
+        aliases = (child.name,) if child.is_file() else ()
+        entries.append(ModelEntry(name=name, family=family, base=base, path=child.name, aliases=aliases))
+    return entries
+
+
+def classify(path: Path) -> tuple[Family, Family | None] | None:
+    if path.is_file() and path.suffix == ".safetensors":
+        return _classify_single_file(path)
+    if not path.is_dir():
+        return None
+    if (path / "restorer.json").is_file():
+        return Family.FACE_RESTORER, None
+    if (path / "model_index.json").is_file():
+        index = json.loads((path / "model_index.json").read_text())
+        cls = index.get("_class_name", "")
+        if "XL" in cls:
+            has_first_encoder = (index.get("text_encoder") or [None])[0] is not None
+            return (Family.SDXL if has_first_encoder else Family.SDXL_REFINER), None
+        return Family.SD15, None
+    if (path / "config.json").is_file():
+        config = json.loads((path / "config.json").read_text())
+        cls = config.get("_class_name", "")
+        if cls == "ControlNetModel":
+            xl = config.get("addition_embed_type") == "text_time"
+            return Family.CONTROLNET, Family.SDXL if xl else Family.SD15
+        if cls == "AutoencoderKL":
+            xl = abs(float(config.get("scaling_factor", 0.18215)) - 0.13025) < 1e-4
+            return Family.VAE, Family.SDXL if xl else Family.SD15
+        if "StableDiffusionSafetyChecker" in config.get("architectures", []):
+            return Family.SAFETY_CHECKER, None
+    return None
+
+
+def _classify_single_file(path: Path) -> tuple[Family, Family | None] | None:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        keys = set(handle.keys())
+    if any(k.startswith("conditioner.embedders.1.") for k in keys):
+        return Family.SDXL, None
+    if any(k.startswith("conditioner.embedders.0.model.") for k in keys):
+        return Family.SDXL_REFINER, None
+    if any(k.startswith("model.diffusion_model.") for k in keys):
+        return Family.SD15, None
+    if any(k.startswith("control_model.") for k in keys):
+        return Family.CONTROLNET, Family.SD15
+    if any(k.startswith(("encoder.", "decoder.")) for k in keys):
+        return Family.VAE, None
+    return None

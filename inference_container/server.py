@@ -1,0 +1,242 @@
+"""The SageMaker serving contract: `GET /ping`, `POST /invocations` on SAGEMAKER_BIND_TO_PORT (8080).
+
+The socket opens at once (so /ping answers 503 while models load); the default model is loaded and warmed in
+the
+background and /ping turns 200 only after that. Jobs run one at a time
+(MaxConcurrentInvocationsPerInstance=1).
+A broken job answers a 4xx/5xx `InvocationError` JSON and the server keeps serving. SIGTERM/SIGINT stop
+accepting,
+let the running job finish, and exit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from pydantic import ValidationError
+from sdapi.schema.job import Job
+from sdapi.schema.manifest import InvocationError
+
+from inference_container.config import ContainerConfig
+from inference_container.errors import JobError
+
+log = logging.getLogger("inference_container")
+
+
+class Service:
+    """What the HTTP layer drives: readiness, and one job at a time through the worker."""
+
+    def __init__(self, config: ContainerConfig, *, s3: Any = None, dynamodb: Any = None):
+        self.config = config
+        self._s3, self._dynamodb = s3, dynamodb
+        self.worker = None
+        self.ready = threading.Event()
+        self.failed: str | None = None
+        self.started = time.monotonic()
+        self._job_lock = threading.Lock()
+
+    def start(self) -> None:
+        """Load the catalog and the default model, warm it, then mark ready (called in a background
+        thread)."""
+        try:
+            self._load()
+        except Exception as exc:
+            log.exception("start-up failed")
+            self.failed = f"{type(exc).__name__}: {exc}"
+
+    def _load(self) -> None:
+        from inference_container.catalog import ModelCatalog
+        from inference_container.pipelines import ModelCache
+        from inference_container.storage import OutputStore, clients
+        from inference_container.worker import Worker
+
+        config = self.config
+        catalog = ModelCatalog.load(config.model_root)
+        device, dtype = config.torch_device(), config.torch_dtype()
+        models = ModelCache(
+            catalog, device, dtype, compile=config.compile, max_loaded=config.max_loaded_models
+        )
+        s3, dynamodb = self._s3, self._dynamodb
+        if (s3 is None and config.bucket) or (dynamodb is None and config.jobs_table):
+            s3_client, dynamodb_client = clients(config.region)
+            s3 = s3 or s3_client
+            dynamodb = dynamodb or dynamodb_client
+        store = OutputStore(s3, config.bucket) if config.bucket and s3 is not None else None
+        worker = Worker(
+            catalog,
+            models,
+            store=store,
+            dynamodb=dynamodb,
+            jobs_table=config.jobs_table,
+            progress_interval_s=config.progress_interval_s,
+        )
+        default = catalog.default_checkpoint(config.default_model)
+        models.checkpoint(default)
+        if config.warmup:
+            warm_started = time.perf_counter()
+            worker.generate(warmup_job(default.name, default.family.value, device.type, config.compile))
+            log.info("warm-up generation took %.2f s", time.perf_counter() - warm_started)
+        self.worker = worker
+        self.ready.set()
+        log.info(
+            "ready after %.2f s (device %s, dtype %s, default model %s)",
+            time.monotonic() - self.started,
+            device,
+            dtype,
+            default.name,
+        )
+
+    def invoke(self, body: bytes) -> tuple[int, dict]:
+        if not self.ready.is_set() or self.worker is None:
+            return 503, InvocationError(
+                error=self.failed or "the model is still loading; retry after /ping is 200", type="NotReady"
+            ).model_dump()
+        payload: Any = None
+        try:
+            payload = json.loads(body or b"null")
+            job = Job.model_validate(payload)
+        except (ValueError, ValidationError) as exc:
+            job_id = payload.get("id") if isinstance(payload, dict) else None
+            return 400, InvocationError(
+                error=f"invalid job: {exc}",
+                type="InvalidJob",
+                job_id=job_id if isinstance(job_id, str) else None,
+            ).model_dump()
+        with self._job_lock:
+            try:
+                manifest = self.worker.run(job)
+            except JobError as exc:
+                log.warning("job %s failed: %s", job.id, exc.message)
+                return exc.status, InvocationError(
+                    error=exc.message, type=exc.kind, job_id=job.id
+                ).model_dump()
+            except Exception as exc:
+                import torch
+
+                if isinstance(exc, torch.cuda.OutOfMemoryError):
+                    torch.cuda.empty_cache()
+                    return 507, InvocationError(
+                        error=f"out of accelerator memory: {exc}; use a smaller size or batch",
+                        type="OutOfMemory",
+                        job_id=job.id,
+                    ).model_dump()
+                log.exception("job %s crashed", job.id)
+                return 500, InvocationError(
+                    error=f"{type(exc).__name__}: {exc}", type=type(exc).__name__, job_id=job.id
+                ).model_dump()
+        return 200, manifest.model_dump(mode="json")
+
+
+def warmup_job(model: str, family: str, device_type: str, compiled: bool) -> Job:
+    """A small generation that loads every lazy piece (and compiles, at the native size, when
+    SDAPI_COMPILE=1)."""
+    side = 64 if device_type == "cpu" else (1024 if family == "sdxl" else 512)
+    return Job(
+        id="warmup",
+        owner="warmup",
+        dialect="native",
+        pool="warmup",
+        task="txt2img",
+        model=model,
+        prompt="warm-up",
+        width=side,
+        height=side,
+        steps=2 if not compiled else 4,
+        seed=0,
+        output={"prefix": "outputs/warmup/"},
+        created_at=time.time(),
+    )
+
+
+def make_handler(service: Service):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "sdapi-inference/0.1"
+
+        def log_message(self, format: str, *args) -> None:
+            log.debug("%s " + format, self.address_string(), *args)
+
+        def _send(self, status: int, body: dict | None) -> None:
+            data = json.dumps(body).encode() if body is not None else b""
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            if self.path.split("?")[0] != "/ping":
+                self._send(404, {"error": f"no route {self.path}", "type": "NotFound"})
+            elif service.ready.is_set():
+                self._send(200, {"status": "healthy"})
+            else:
+                self._send(
+                    503, {"status": "failed" if service.failed else "loading", "error": service.failed}
+                )
+
+        def do_POST(self) -> None:
+            if self.path.split("?")[0] != "/invocations":
+                self._send(404, {"error": f"no route {self.path}", "type": "NotFound"})
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            status, answer = service.invoke(body)
+            self._send(status, answer)
+
+    return Handler
+
+
+class InferenceServer:
+    """The HTTP server plus its service; `serve_forever` until `shutdown` (or SIGTERM via
+    `install_signals`)."""
+
+    def __init__(self, config: ContainerConfig, *, s3: Any = None, dynamodb: Any = None):
+        self.service = Service(config, s3=s3, dynamodb=dynamodb)
+        self.httpd = ThreadingHTTPServer((config.host, config.port), make_handler(self.service))
+        self.httpd.daemon_threads = False
+        self.httpd.block_on_close = True
+        self._loader = threading.Thread(target=self.service.start, name="model-loader", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
+
+    def start_loading(self) -> None:
+        self._loader.start()
+
+    def serve_forever(self) -> None:
+        self.start_loading()
+        log.info("listening on %s:%d", *self.httpd.server_address[:2])
+        self.httpd.serve_forever(poll_interval=0.2)
+        self.httpd.server_close()
+        log.info("stopped")
+
+    def shutdown(self) -> None:
+        threading.Thread(target=self.httpd.shutdown, name="shutdown", daemon=True).start()
+
+    def install_signals(self) -> None:
+        def stop(signum, _frame):
+            log.info("signal %s: finishing the running job and stopping", signal.Signals(signum).name)
+            self.shutdown()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = ContainerConfig.from_env()
+    server = InferenceServer(config)
+    server.install_signals()
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""CDK app: constructs per concern, the stack, typed configuration (see docs/configuration.md)."""

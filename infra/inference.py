@@ -1,0 +1,351 @@
+"""The GPU side: the container image, and per pool an execution role, model, async endpoint config,
+endpoint and autoscaling that scales to zero when idle and wakes on the first request.
+
+CDK has no L2 for SageMaker async inference, so model, endpoint config and endpoint are L1 resources.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Acknowledgment, Duration, Stack, Stage, Validations
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from infra.bundling import ROOT
+from infra.config import DeployConfig, PoolConfig
+from infra.storage import ASYNC_FAILURE, ASYNC_OUTPUT, INPUTS, MODELS, OUTPUTS, Storage
+
+DOCKERFILE = "inference_container/Dockerfile"
+MODEL_ROOT = "/opt/ml/model"
+VARIANT = "AllTraffic"
+SCALING_ROLE_PATH = (
+    "aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+    "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+)
+IMAGE_EXCLUDE = [
+    ".git",
+    ".venv",
+    "venv",
+    "cdk.out",
+    "node_modules",
+    "tests",
+    "docs",
+    "bench",
+    "infra",
+    "local",
+    "app.py",
+    "cdk.json",
+    "**/__pycache__",
+    "**/*.pyc",
+    ".pytest_cache",
+    ".ruff_cache",
+    "*.egg-info",
+    ".hypothesis",
+    ".mypy_cache",
+    "**/.DS_Store",
+]
+"""Paths the image hash (and the docker build context) ignore: nothing the Dockerfile copies."""
+
+
+def container_image(
+    scope: Construct, directory: Path = ROOT, file: str = DOCKERFILE
+) -> ecr_assets.DockerImageAsset:
+    """The inference image: hashed at synth, built at deploy (`cdk deploy` needs Docker, synth does not)."""
+    if not (directory / file).is_file():
+        raise FileNotFoundError(
+            f"{directory / file} is missing: the inference container's Dockerfile is needed"
+        )
+    exclude = list(IMAGE_EXCLUDE)
+    outdir = Path(Stage.of(scope).outdir).resolve()
+    if outdir.is_relative_to(directory.resolve()):  # a `cdk -o` inside the repo must not copy itself
+        exclude.append(outdir.relative_to(directory.resolve()).as_posix())
+    return ecr_assets.DockerImageAsset(
+        scope,
+        "InferenceImage",
+        directory=str(directory),
+        file=file,
+        exclude=exclude,
+        platform=ecr_assets.Platform.LINUX_AMD64,
+    )
+
+
+def model_data_url(config: DeployConfig, pool: PoolConfig, storage: Storage) -> str:
+    """The S3 prefix mounted at /opt/ml/model for a pool (ends with '/')."""
+    return pool.model_data_url or f"s3://{storage.bucket.bucket_name}/{MODELS}{pool.name}/"
+
+
+class InferencePool(Construct):
+    """One pool: role, model, async endpoint config, endpoint and its scaling policies."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeployConfig,
+        pool: PoolConfig,
+        image: ecr_assets.DockerImageAsset,
+        storage: Storage,
+        success_topic: sns.ITopic,
+        error_topic: sns.ITopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.pool = pool
+        self.endpoint_name = config.endpoint_name(pool)
+        self.endpoint_arn = stack.format_arn(
+            service="sagemaker", resource="endpoint", resource_name=self.endpoint_name.lower()
+        )
+        data_url = model_data_url(config, pool, storage)
+
+        self.role = iam.Role(
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=f"SageMaker pool {pool.name}: pull image, read models, write outputs, update jobs",
+        )
+        image.repository.grant_pull(self.role)
+        self._grant_model_read(data_url, storage)
+        storage.acknowledge_objects(self.role, [OUTPUTS, INPUTS, ASYNC_OUTPUT, ASYNC_FAILURE])
+        Validations.of(self.role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="ecr:GetAuthorizationToken (image pull) has no resource-level permissions; the "
+                "layer pulls name the image repository.",
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ContainerWritesOutputs",
+                actions=["s3:PutObject"],
+                resources=[storage.object_arn(OUTPUTS)],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ContainerUpdatesJobs",
+                actions=["dynamodb:UpdateItem"],
+                resources=[storage.jobs_table.table_arn],
+            )
+        )
+        # What SageMaker itself does with this role for asynchronous inference: read the request payload,
+        # write its own output/failure objects and publish the success/error notifications.
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="AsyncReadsInputs", actions=["s3:GetObject"], resources=[storage.object_arn(INPUTS)]
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="AsyncWritesResults",
+                actions=["s3:PutObject"],
+                resources=[storage.object_arn(ASYNC_OUTPUT), storage.object_arn(ASYNC_FAILURE)],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="AsyncNotifies",
+                actions=["sns:Publish"],
+                resources=[success_topic.topic_arn, error_topic.topic_arn],
+            )
+        )
+
+        self.model = sagemaker.CfnModel(
+            self,
+            "Model",
+            execution_role_arn=self.role.role_arn,
+            primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
+                image=image.image_uri,
+                mode="SingleModel",
+                model_data_source=sagemaker.CfnModel.ModelDataSourceProperty(
+                    s3_data_source=sagemaker.CfnModel.S3DataSourceProperty(
+                        s3_uri=data_url, s3_data_type="S3Prefix", compression_type="None"
+                    )
+                ),
+                environment={
+                    "SDAPI_JOBS_TABLE": storage.jobs_table.table_name,
+                    "SDAPI_BUCKET": storage.bucket.bucket_name,
+                    "SDAPI_DEFAULT_MODEL": config.pool_default_model(pool),
+                    "SDAPI_MODEL_ROOT": MODEL_ROOT,
+                },
+            ),
+        )
+        self.model.node.add_dependency(self.role)
+
+        bucket = storage.bucket.bucket_name
+        self.endpoint_config = sagemaker.CfnEndpointConfig(
+            self,
+            "EndpointConfig",
+            production_variants=[
+                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                    variant_name=VARIANT,
+                    model_name=self.model.attr_model_name,
+                    instance_type=config.pool_instance_type(pool),
+                    # CreateEndpointConfig needs at least one instance; the idle policy scales to zero.
+                    initial_instance_count=max(1, config.pool_min(pool)),
+                    initial_variant_weight=1.0,
+                    model_data_download_timeout_in_seconds=config.model_download_timeout_s,
+                    container_startup_health_check_timeout_in_seconds=config.startup_health_timeout_s,
+                )
+            ],
+            async_inference_config=sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty(
+                output_config=sagemaker.CfnEndpointConfig.AsyncInferenceOutputConfigProperty(
+                    s3_output_path=f"s3://{bucket}/{ASYNC_OUTPUT}{pool.name}/",
+                    s3_failure_path=f"s3://{bucket}/{ASYNC_FAILURE}{pool.name}/",
+                    notification_config=sagemaker.CfnEndpointConfig.AsyncInferenceNotificationConfigProperty(
+                        success_topic=success_topic.topic_arn,
+                        error_topic=error_topic.topic_arn,
+                        include_inference_response_in=[
+                            "SUCCESS_NOTIFICATION_TOPIC",
+                            "ERROR_NOTIFICATION_TOPIC",
+                        ],
+                    ),
+                ),
+                client_config=sagemaker.CfnEndpointConfig.AsyncInferenceClientConfigProperty(
+                    max_concurrent_invocations_per_instance=config.pool_concurrency(pool)
+                ),
+            ),
+        )
+        self.endpoint = sagemaker.CfnEndpoint(
+            self,
+            "Endpoint",
+            endpoint_name=self.endpoint_name,
+            endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
+        )
+        # No KmsKeyId: ml.g5/ml.g6 instances (local NVMe storage) reject one; their instance storage is
+        # hardware-encrypted. No VPC: the container reaches DynamoDB and S3 through AWS endpoints, limited by
+        # the role; a VPC would add NAT or interface-endpoint cost to every deployment.
+        self._autoscaling(config)
+
+    def _grant_model_read(self, data_url: str, storage: Storage) -> None:
+        bucket, _, prefix = data_url.removeprefix("s3://").partition("/")
+        bucket_arn = Stack.of(self).format_arn(service="s3", region="", account="", resource=bucket)
+        shown = (
+            f"<{Stack.of(self).get_logical_id(storage.bucket.node.default_child)}>"
+            if bucket.startswith("${")
+            else bucket
+        )
+        Validations.of(self.role).acknowledge(
+            Acknowledgment(
+                id=f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{shown}/{prefix}*]",
+                reason="SageMaker downloads every file under the pool's model prefix (S3Prefix model data).",
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadModels", actions=["s3:GetObject"], resources=[f"{bucket_arn}/{prefix}*"]
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ListModels",
+                actions=["s3:ListBucket"],
+                resources=[bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+            )
+        )
+
+    def _metric(self, name: str, statistic: str = "Average", period_s: int = 60) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace="AWS/SageMaker",
+            metric_name=name,
+            dimensions_map={"EndpointName": self.endpoint_name},
+            statistic=statistic,
+            period=Duration.seconds(period_s),
+        )
+
+    def _autoscaling(self, config: DeployConfig) -> None:
+        self.scalable_target = appscaling.ScalableTarget(
+            self,
+            "ScalableTarget",
+            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
+            resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT}",
+            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+            min_capacity=config.pool_min(self.pool),
+            max_capacity=config.pool_max(self.pool),
+            # Application Auto Scaling's own service-linked role (created on first registration).
+            role=iam.Role.from_role_arn(
+                self,
+                "AutoscalingRole",
+                Stack.of(self).format_arn(
+                    service="iam",
+                    region="",
+                    resource="role",
+                    resource_name=SCALING_ROLE_PATH,
+                ),
+                mutable=False,
+            ),
+        )
+        self.scalable_target.node.add_dependency(self.endpoint)
+
+        # Scale out while there is backlog per instance above the target (scale-in is the idle policy's job).
+        self.scalable_target.scale_to_track_metric(
+            "BacklogPerInstance",
+            target_value=config.backlog_per_instance_target,
+            custom_metric=self._metric("ApproximateBacklogSizePerInstance"),
+            disable_scale_in=True,
+            scale_out_cooldown=Duration.minutes(5),
+        )
+
+        # Wake a zero-instance endpoint: the first request sets HasBacklogWithoutCapacity = 1.
+        wake = appscaling.StepScalingAction(
+            self,
+            "WakeFromZero",
+            scaling_target=self.scalable_target,
+            adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+            cooldown=Duration.minutes(5),
+        )
+        wake.add_adjustment(adjustment=1, lower_bound=0)
+        self.wake_alarm = cloudwatch.Alarm(
+            self,
+            "HasBacklogWithoutCapacity",
+            metric=self._metric("HasBacklogWithoutCapacity", "Maximum"),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"{self.endpoint_name}: requests waiting and no instance; adds one.",
+        )
+        self.wake_alarm.add_alarm_action(cw_actions.ApplicationScalingAction(wake))
+
+        # Scale in to the minimum once nothing has been queued or running for the configured idle time.
+        idle = appscaling.StepScalingAction(
+            self,
+            "ScaleInWhenIdle",
+            scaling_target=self.scalable_target,
+            adjustment_type=appscaling.AdjustmentType.EXACT_CAPACITY,
+            cooldown=Duration.minutes(1),
+        )
+        idle.add_adjustment(adjustment=config.pool_min(self.pool), upper_bound=0)
+        self.idle_alarm = cloudwatch.Alarm(
+            self,
+            "Idle",
+            metric=self._metric("ApproximateBacklogSize", "Maximum"),
+            threshold=0.5,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=config.scale_in_idle_minutes,
+            datapoints_to_alarm=config.scale_in_idle_minutes,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            alarm_description=f"{self.endpoint_name}: idle {config.scale_in_idle_minutes} min; scales in.",
+        )
+        self.idle_alarm.add_alarm_action(cw_actions.ApplicationScalingAction(idle))
+
+    def metric(self, name: str, statistic: str = "Average", period_s: int = 60) -> cloudwatch.Metric:
+        return self._metric(name, statistic, period_s)
+
+    def instance_metric(self, name: str, statistic: str, period_s: int = 60) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace="/aws/sagemaker/Endpoints",
+            metric_name=name,
+            dimensions_map={"EndpointName": self.endpoint_name, "VariantName": VARIANT},
+            statistic=statistic,
+            period=Duration.seconds(period_s),
+        )

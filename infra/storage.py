@@ -1,0 +1,120 @@
+"""The bucket (inputs, outputs, uploads, SageMaker's async output/failure, models) and the two tables."""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+from sdapi.schema import items as I
+
+from infra.config import DeployConfig
+
+INPUTS = "inputs/"
+OUTPUTS = "outputs/"
+UPLOADS = "uploads/"
+ASYNC_OUTPUT = "async-output/"
+ASYNC_FAILURE = "async-failure/"
+MODELS = "models/"
+
+
+class Storage(Construct):
+    """One bucket (SSE, no public access, TLS only, expiry per prefix, access logs) and the tables."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: DeployConfig) -> None:
+        super().__init__(scope, construct_id)
+
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=Duration.days(90))],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+        def expire(rule_id: str, prefix: str, days: int) -> s3.LifecycleRule:
+            return s3.LifecycleRule(
+                id=rule_id,
+                prefix=prefix,
+                expiration=Duration.days(days),
+                abort_incomplete_multipart_upload_after=Duration.days(1),
+            )
+
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=False,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="bucket/",
+            lifecycle_rules=[
+                expire("inputs", INPUTS, config.input_retention_days),
+                expire("outputs", OUTPUTS, config.output_retention_days),
+                expire("uploads", UPLOADS, config.upload_retention_days),
+                expire("async-output", ASYNC_OUTPUT, config.async_retention_days),
+                expire("async-failure", ASYNC_FAILURE, config.async_retention_days),
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+        self.jobs_table = dynamodb.Table(
+            self,
+            "JobsTable",
+            partition_key=dynamodb.Attribute(name=I.JOBS_TABLE_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute=I.EXPIRES_AT,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.jobs_table.add_global_secondary_index(
+            index_name=I.DEADLINE_INDEX,
+            partition_key=dynamodb.Attribute(name=I.ACTIVE_POOL, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=I.DEADLINE_AT, type=dynamodb.AttributeType.NUMBER),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+
+        self.keys_table = dynamodb.Table(
+            self,
+            "KeysTable",
+            partition_key=dynamodb.Attribute(name=I.KEYS_TABLE_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.keys_table.add_global_secondary_index(
+            index_name=I.KEY_ID_INDEX,
+            partition_key=dynamodb.Attribute(name="key_id", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+
+    def object_finding(self, prefix: str) -> str:
+        """cdk-nag's finding id for a grant on every object under `prefix` (an IAM5 wildcard)."""
+        logical_id = Stack.of(self).get_logical_id(self.bucket.node.default_child)
+        return f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{prefix}*]"
+
+    def acknowledge_objects(self, scope: Construct, prefixes: list[str]) -> None:
+        """Acknowledge the prefix wildcards of `scope`'s grants: one finding per prefix, with its reason."""
+        Validations.of(scope).acknowledge(
+            *(
+                Acknowledgment(
+                    id=self.object_finding(prefix),
+                    reason=f"Objects are per job under the fixed prefix {prefix!r}; the grant stops there.",
+                )
+                for prefix in dict.fromkeys(prefixes)
+            )
+        )
+
+    def object_arn(self, prefix: str) -> str:
+        """ARN of every object under a prefix of the bucket (`prefix` ends with '/')."""
+        return self.bucket.arn_for_objects(f"{prefix}*")

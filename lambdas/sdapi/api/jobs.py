@@ -1,0 +1,91 @@
+"""Shared steps of the routes: resolve URL/upload inputs through the guard, build the job in a submit
+context, submit it with the caller's idempotency key, and fetch outputs in the form a dialect wants."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from sdapi.api.deps import current
+from sdapi.auth import Principal
+from sdapi.dialects.common import SubmitContext, caller_paths
+from sdapi.ids import new_id
+from sdapi.images import to_base64
+from sdapi.records import JobRecord
+from sdapi.schema.job import MAX_SEED, Job
+from sdapi.urlguard import fetch_image
+
+RESPONSE_BUDGET_BYTES = 5_500_000
+"""Base64 images beyond this would push a response past Lambda's 6 MB limit: URLs are returned instead."""
+
+TOO_LARGE_WARNING = (
+    "the images are too large to return inline (Lambda's 6 MB response limit): "
+    "`images` holds presigned URLs instead of base64"
+)
+
+
+def resolve_inputs(references: Mapping[str, str], owner: str) -> dict[str, str]:
+    """Base64 of each URL (fetched through the SSRF guard) or upload reference, keyed by caller path.
+    A refusal is a 400 naming that path."""
+    deps = current()
+    resolved: dict[str, str] = {}
+    for path, reference in references.items():
+        if deps.service.is_upload_reference(reference):
+            resolved[path] = deps.service.read_upload(reference, owner, path)
+        else:
+            resolved[path] = to_base64(fetch_image(reference, path, policy=deps.url_policy))
+    return resolved
+
+
+def submit(
+    build: Callable[[SubmitContext], Job],
+    caller: Principal,
+    to_caller: Callable[[str], str],
+    *,
+    images: Mapping[str, str] | None = None,
+    job_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> JobRecord:
+    """Build the canonical job and submit it; domain errors come back in the caller's own field paths."""
+    deps = current()
+    ctx = SubmitContext(
+        job_id=job_id or new_id(),
+        owner=caller.owner,
+        key_id=caller.key_id,
+        catalog=deps.settings.catalog,
+        now=time.time(),
+        seed=secrets.randbelow(MAX_SEED),
+        subseed=secrets.randbelow(MAX_SEED),
+        images=dict(images or {}),
+    )
+    with caller_paths(to_caller):
+        job = build(ctx)
+        return deps.service.submit(job, idempotency_key=idempotency_key)
+
+
+@dataclass(frozen=True)
+class Outputs:
+    images: list[str]
+    warning: str | None = None
+
+
+def outputs(record: JobRecord, base64: bool) -> Outputs:
+    """The job's outputs (generated images, then ControlNet maps) as base64 or presigned URLs. Base64 that
+    would not fit in a Lambda response falls back to URLs, with a warning saying so."""
+    service = current().service
+    if not base64:
+        return Outputs(service.image_urls(record))
+    encoded = service.images_base64(record)
+    if sum(len(i) for i in encoded) > RESPONSE_BUDGET_BYTES:
+        return Outputs(service.image_urls(record), TOO_LARGE_WARNING)
+    return Outputs(encoded)
+
+
+def future_urls(record: JobRecord) -> list[str]:
+    """Presigned URLs of the keys the job's generated images will have (v3 `future_links`)."""
+    deps = current()
+    count = int(record.summary.get("batch_size", 1)) * int(record.summary.get("n_iter", 1))
+    expiry = deps.settings.presign_expiry_s
+    return [deps.service.blobs.presign_get(f"{record.output_prefix}{i}.png", expiry) for i in range(count)]

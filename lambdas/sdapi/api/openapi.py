@@ -1,0 +1,45 @@
+"""OpenAPI 3.1 at /openapi.json and Swagger UI at /docs (assets inlined: works offline)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+TITLE = "Stable Diffusion API"
+VERSION = "1.0.0"
+DESCRIPTION = (
+    "One API, five dialects: native (`/v1`), RunPod (`/v2/{endpoint}`), AUTOMATIC1111 (`/sdapi/v1`), "
+    "stablediffusionapi.com v3 (`/api/v3`, key in the body) and SD-on-EKS tasks (`/v1alpha1`, `/v1alpha2`). "
+    "Authenticate with `x-api-key: KEY` or `Authorization: Bearer KEY`."
+)
+SECURITY_SCHEMES: dict = {  # plain dicts: Powertools validates them when the document is built, not at import
+    "apiKey": {"type": "apiKey", "name": "x-api-key", "in": "header"},
+    "bearer": {"type": "http", "scheme": "bearer"},
+}
+SECURITY = [{"apiKey": []}, {"bearer": []}]
+
+
+def register(app: APIGatewayRestResolver) -> None:
+    @cache
+    def schema_json() -> str:
+        return app.get_openapi_json_schema(
+            title=TITLE,
+            version=VERSION,
+            description=DESCRIPTION,
+            security_schemes=SECURITY_SCHEMES,
+            security=SECURITY,
+        )
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_json():
+        return Response(status_code=200, content_type="application/json", body=schema_json())
+
+    app.enable_swagger(
+        path="/docs",
+        title=TITLE,
+        version=VERSION,
+        description=DESCRIPTION,
+        security_schemes=SECURITY_SCHEMES,
+        security=SECURITY,
+    )

@@ -1,0 +1,133 @@
+"""RunPod routes (`/v2/{endpoint}/...`); `{endpoint}` is a model pool (see `sdapi.dialects.runpod`).
+
+`/run` answers 200 `{"id", "status": "IN_QUEUE"}`; `/runsync` waits `?wait=` ms (at most
+`SDAPI_SYNC_WAIT_S`) and answers the `/status` body (200, whatever the state); `/cancel` answers the
+`/status` body of the job afterwards; `/retry` (FAILED/TIMED_OUT only, else 409) `{"id", "status":
+"IN_QUEUE"}`; `/purge-queue` cancels the caller's queued jobs on the pool.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from sdapi.api import jobs
+from sdapi.api.deps import current
+from sdapi.api.responses import doc, reply
+from sdapi.api.security import Caller
+from sdapi.auth import Principal
+from sdapi.dialects import runpod
+from sdapi.errors import NotFound
+from sdapi.ids import new_id
+from sdapi.records import JobRecord
+from sdapi.schema.job import JobState
+
+router = Router()
+TAGS = ["RunPod"]
+_STATUS_DOC = {200: doc("The job's status; `output` once COMPLETED.", runpod.RunPodStatus)}
+
+
+def _pool(endpoint: str) -> str:
+    if current().settings.catalog.pool(endpoint) is None:
+        raise NotFound(f"endpoint {endpoint} not found")
+    return endpoint
+
+
+def _job(endpoint: str, job_id: str, caller: Principal) -> JobRecord:
+    record = current().service.get(job_id, caller.owner)
+    if record.pool != endpoint:
+        raise NotFound(f"job {job_id} not found on endpoint {endpoint}")
+    return record
+
+
+@router.post(
+    "/v2/<endpoint>/run",
+    tags=TAGS,
+    summary="Queue a job",
+    responses={200: doc("Queued: {id, status: IN_QUEUE}.", runpod.RunPodStatus)},
+)
+def run(endpoint: str, body: runpod.RunPodRequest, caller: Caller):
+    result = _start(endpoint, body, caller)
+    if isinstance(result, dict):
+        return reply(200, result)
+    return reply(200, runpod.run_body(result))
+
+
+@router.post(
+    "/v2/<endpoint>/runsync", tags=TAGS, summary="Queue a job and wait for it", responses=_STATUS_DOC
+)
+def runsync(
+    endpoint: str,
+    body: runpod.RunPodRequest,
+    caller: Caller,
+    wait: Annotated[
+        int | None, Query(ge=0, description="Milliseconds to wait (capped by the deployment).")
+    ] = None,
+):
+    result = _start(endpoint, body, caller)
+    if isinstance(result, dict):
+        return reply(200, result)
+    deps = current()
+    limit = deps.settings.sync_wait_s if wait is None else min(wait / 1000, deps.settings.sync_wait_s)
+    record = deps.service.wait(result.id, caller.owner, limit)
+    return reply(200, status(record))
+
+
+def _start(endpoint: str, body: runpod.RunPodRequest, caller: Principal) -> JobRecord | dict[str, Any]:
+    pool = _pool(endpoint)
+    call = runpod.parse_input(body)
+    if call.payload is None:
+        output = runpod.listing(call.route, current().settings.catalog)
+        return runpod.listing_body(f"listing-{new_id()}", output)
+    return jobs.submit(
+        lambda ctx: runpod.to_job(body, call, pool, ctx),
+        caller,
+        runpod.path_mapper(call.prefix),
+        idempotency_key=router.current_event.get_header_value("idempotency-key", case_sensitive=False),
+    )
+
+
+def status(record: JobRecord) -> dict[str, Any]:
+    if record.state != JobState.COMPLETED:
+        return runpod.status_body(record)
+    out = jobs.outputs(record, base64=True)
+    body = runpod.status_body(record, out.images)
+    if out.warning:
+        body["output"]["warning"] = out.warning
+    return body
+
+
+@router.get("/v2/<endpoint>/status/<job_id>", tags=TAGS, summary="Job status", responses=_STATUS_DOC)
+def job_status(endpoint: str, job_id: str, caller: Caller):
+    return reply(200, status(_job(_pool(endpoint), job_id, caller)))
+
+
+@router.post("/v2/<endpoint>/cancel/<job_id>", tags=TAGS, summary="Cancel a job", responses=_STATUS_DOC)
+def cancel(endpoint: str, job_id: str, caller: Caller):
+    _job(_pool(endpoint), job_id, caller)
+    return reply(200, status(current().service.cancel(job_id, caller.owner)))
+
+
+@router.post(
+    "/v2/<endpoint>/retry/<job_id>",
+    tags=TAGS,
+    summary="Re-run a FAILED or TIMED_OUT job",
+    responses=_STATUS_DOC,
+)
+def retry(endpoint: str, job_id: str, caller: Caller):
+    _job(_pool(endpoint), job_id, caller)
+    return reply(200, runpod.run_body(current().service.retry(job_id, caller.owner)))
+
+
+@router.post("/v2/<endpoint>/purge-queue", tags=TAGS, summary="Cancel all your queued jobs on this endpoint")
+def purge_queue(endpoint: str, caller: Caller):
+    removed = current().service.purge_queue(caller.owner, _pool(endpoint))
+    return reply(200, runpod.purge_body(removed))
+
+
+@router.get("/v2/<endpoint>/health", tags=TAGS, summary="Queue counters and workers")
+def health(endpoint: str, caller: Caller):
+    pool = _pool(endpoint)
+    return reply(200, runpod.health_body(current().service.load(pool), pool))

@@ -1,0 +1,75 @@
+"""SD-on-EKS task routes (`/v1alpha2`, `/v1alpha1`; see `sdapi.dialects.tasks`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from sdapi.api import jobs
+from sdapi.api.deps import current
+from sdapi.api.responses import doc, reply
+from sdapi.api.security import Caller
+from sdapi.auth import Principal
+from sdapi.dialects import tasks
+
+router = Router()
+TAGS = ["Tasks (SD on EKS)"]
+
+
+@router.post(
+    "/v1alpha2",
+    tags=TAGS,
+    summary="Submit a task",
+    responses={200: doc("{id_task, id, runtime, output_location}")},
+)
+def submit_v1alpha2(body: tasks.V1Alpha2Request, caller: Caller):
+    return _submit(tasks.from_v1alpha2(body), caller)
+
+
+@router.post(
+    "/v1alpha1",
+    tags=TAGS,
+    summary="Submit a task (routing fields in alwayson_scripts)",
+    responses={200: doc("{id_task, sd_model_checkpoint, output_location}")},
+)
+def submit_v1alpha1(
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            description="An A1111 payload; alwayson_scripts holds task, id_task, "
+            "sd_model_checkpoint and image_link."
+        ),
+    ],
+    caller: Caller,
+):
+    return _submit(tasks.from_v1alpha1(body), caller)
+
+
+def _submit(submit: tasks.TaskSubmit, caller: Principal) -> Response:
+    tasks.check(submit)
+    images = jobs.resolve_inputs(tasks.url_inputs(submit), caller.owner)
+    record = jobs.submit(
+        lambda ctx: tasks.to_job(submit, ctx),
+        caller,
+        tasks.path_mapper(submit),
+        images=images,
+        job_id=submit.id,
+    )
+    return reply(200, tasks.submit_body(submit, record, current().settings.bucket))
+
+
+@router.get("/v1alpha2/<job_id>", tags=TAGS, summary="Task status (the notification shape)")
+def status_v1alpha2(job_id: str, caller: Caller):
+    return reply(
+        200, tasks.status_body(current().service.get(job_id, caller.owner), current().settings.bucket)
+    )
+
+
+@router.get("/v1alpha1/<job_id>", tags=TAGS, summary="Task status (the notification shape)")
+def status_v1alpha1(job_id: str, caller: Caller):
+    return reply(
+        200, tasks.status_body(current().service.get(job_id, caller.owner), current().settings.bucket)
+    )

@@ -1,0 +1,43 @@
+"""boto3 clients and resources, created lazily once per process (cold start) and shared.
+
+Endpoints are never passed from code: boto3 honours `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>`, which
+is how the local stack and tests point the same code at moto and the SageMaker emulator.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=3,
+    read_timeout=10,
+    tcp_keepalive=True,
+)
+_clients: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def client(service: str) -> Any:
+    """The process-wide boto3 client for `service` (e.g. "dynamodb", "s3", "sagemaker-runtime")."""
+    found = _clients.get(service)
+    if found is None:
+        with _lock:
+            found = _clients.get(service)
+            if found is None:
+                config = _CONFIG
+                if service == "s3":
+                    config = _CONFIG.merge(Config(signature_version="s3v4", s3={"addressing_style": "auto"}))
+                found = boto3.session.Session().client(service, config=config)
+                _clients[service] = found
+    return found
+
+
+def reset() -> None:
+    """Forget the cached clients (tests switch between moto contexts and environments)."""
+    with _lock:
+        _clients.clear()

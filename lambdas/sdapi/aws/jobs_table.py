@@ -1,0 +1,355 @@
+"""`JobStore` on DynamoDB: job items and per-pool counter items in one table (layout in `schema/items.py`).
+
+Every state change is one `TransactWriteItems`: the conditional job update plus the counter moves, so the
+gauges never disagree with the items they count (the sweeper's `recount` repairs drift from writers that
+cannot use transactions). A failed condition means a duplicate or late event and returns None.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter as Tally
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from sdapi.aws.clients import client
+from sdapi.aws.dynamo import from_item, serialize, to_item
+from sdapi.errors import AlreadySubmitted, Conflict, UpstreamUnavailable
+from sdapi.records import Counters, JobRecord
+from sdapi.schema import items as I
+from sdapi.schema.job import ACTIVE_STATES, TERMINAL_STATES, Job, JobState
+
+_COUNTER_ATTRS = (*I.COUNTER_FIELDS.values(), I.RETRIED, I.EXEC_MS_TOTAL)
+
+
+def _cancel_codes(error: ClientError) -> list[str]:
+    return [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+
+
+class JobsTable:
+    """The jobs table (name from `Settings.jobs_table`)."""
+
+    def __init__(self, table_name: str, clock=time.time):
+        self.table = table_name
+        self.clock = clock
+
+    @property
+    def _ddb(self):
+        return client("dynamodb")
+
+    # -- writes --------------------------------------------------------------------------------------------
+
+    def create(
+        self,
+        job: Job,
+        record: JobRecord,
+        *,
+        idempotency_id: str | None = None,
+        idempotency_expires_at: int | None = None,
+    ) -> None:
+        """Put the job item (Conflict if the id is taken) and bump `queued` on the pool's counters, in one
+        transaction. With `idempotency_id`, also put that marker item (pointing at this job) in the same
+        transaction; if the marker exists already, raise `AlreadySubmitted` carrying the earlier job's id."""
+        values = record.model_dump(mode="json")
+        values[I.ACTIVE_POOL] = record.active_pool or record.pool
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": to_item(values),
+                    "ConditionExpression": "attribute_not_exists(#id)",
+                    "ExpressionAttributeNames": {"#id": I.JOBS_TABLE_KEY},
+                }
+            },
+            self._counter_update(record.pool, {I.COUNTER_FIELDS[JobState.QUEUED]: 1}),
+        ]
+        if idempotency_id is not None:
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": to_item(
+                            {
+                                I.JOBS_TABLE_KEY: idempotency_id,
+                                "job_id": job.id,
+                                "owner": job.owner,
+                                I.EXPIRES_AT: idempotency_expires_at,
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(#id)",
+                        "ExpressionAttributeNames": {"#id": I.JOBS_TABLE_KEY},
+                    }
+                }
+            )
+        try:
+            self._ddb.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            codes = _cancel_codes(error)
+            if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
+                earlier = self._get_raw(idempotency_id or "")
+                if earlier and earlier.get("job_id"):
+                    raise AlreadySubmitted(str(earlier["job_id"])) from error
+            if codes and codes[0] == "ConditionalCheckFailed":
+                raise Conflict(f"job id {job.id!r} is already taken") from error
+            raise UpstreamUnavailable(f"jobs table write failed: {_reason(error)}") from error
+        except BotoCoreError as error:
+            raise UpstreamUnavailable(f"jobs table write failed: {error}") from error
+
+    def transition(
+        self,
+        job_id: str,
+        to: JobState,
+        *,
+        expected: Iterable[JobState],
+        attempt: int | None = None,
+        updates: Mapping[str, Any] | None = None,
+        exec_ms: int | None = None,
+    ) -> JobRecord | None:
+        """Move a job to `to` if its state is one of `expected` (and its attempt matches, when given),
+        setting `updates` (None values remove the attribute) and moving the pool's counters in the same
+        transaction: the old state's gauge -1 (active states only), the new state's counter +1, `retried` +1
+        when a terminal job becomes active again, `exec_ms_total` += `exec_ms` on COMPLETED.
+
+        Entering an active state sets `active_pool` (callers pass the new `deadline_at` in `updates`);
+        entering a terminal state removes `active_pool` and `deadline_at` (leaving the sweeper's index).
+        Returns the new record, or None when the job is missing or the condition did not hold."""
+        current = self._get_raw(job_id, consistent=True)
+        if current is None or I.STATE not in current:
+            return None
+        old = JobState(current[I.STATE])
+        current_attempt = int(current.get(I.ATTEMPT, 0))
+        if old not in set(expected) or (attempt is not None and attempt != current_attempt):
+            return None
+        now = self.clock()
+        sets: dict[str, Any] = {I.STATE: to.value, I.UPDATED_AT: now}
+        removes: list[str] = []
+        for name, value in (updates or {}).items():
+            if name in (I.STATE, I.JOBS_TABLE_KEY, I.UPDATED_AT):
+                continue  # the transition itself sets these
+            if value is None:
+                removes.append(name)
+            else:
+                sets[name] = value
+        if to in ACTIVE_STATES:
+            sets[I.ACTIVE_POOL] = current["pool"]
+        else:
+            removes += [a for a in (I.ACTIVE_POOL, I.DEADLINE_AT) if a not in sets and a not in removes]
+        placeholders: dict[str, str] = {}
+
+        def ref(attribute: str) -> str:
+            """One placeholder per attribute name (DynamoDB rejects unused or clashing ones)."""
+            return placeholders.setdefault(attribute, f"#a{len(placeholders)}")
+
+        values: dict[str, Any] = {":old": serialize(old.value), ":att": serialize(current_attempt)}
+        condition = (
+            f"attribute_exists({ref(I.JOBS_TABLE_KEY)}) AND {ref(I.STATE)} = :old AND {ref(I.ATTEMPT)} = :att"
+        )
+        set_parts, remove_parts = [], []
+        for i, (name, value) in enumerate(sets.items()):
+            values[f":s{i}"] = serialize(value)
+            set_parts.append(f"{ref(name)} = :s{i}")
+        for name in removes:
+            remove_parts.append(ref(name))
+        expression = "SET " + ", ".join(set_parts)
+        if remove_parts:
+            expression += " REMOVE " + ", ".join(remove_parts)
+        moves: dict[str, int] = {}
+        if old in ACTIVE_STATES:
+            moves[I.COUNTER_FIELDS[old]] = -1
+        moves[I.COUNTER_FIELDS[to]] = moves.get(I.COUNTER_FIELDS[to], 0) + 1
+        if old in TERMINAL_STATES and to in ACTIVE_STATES:
+            moves[I.RETRIED] = 1
+        if to == JobState.COMPLETED and exec_ms:
+            moves[I.EXEC_MS_TOTAL] = int(exec_ms)
+        job_update = {
+            "Update": {
+                "TableName": self.table,
+                "Key": {I.JOBS_TABLE_KEY: serialize(job_id)},
+                "UpdateExpression": expression,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {v: k for k, v in placeholders.items()},
+                "ExpressionAttributeValues": values,
+            }
+        }
+        try:
+            self._ddb.transact_write_items(
+                TransactItems=[job_update, self._counter_update(current["pool"], moves)]
+            )
+        except ClientError as error:
+            if "ConditionalCheckFailed" in _cancel_codes(error):
+                return None
+            raise UpstreamUnavailable(f"jobs table write failed: {_reason(error)}") from error
+        except BotoCoreError as error:
+            raise UpstreamUnavailable(f"jobs table write failed: {error}") from error
+        merged = {k: v for k, v in current.items() if k not in removes}
+        merged.update(sets)
+        return JobRecord.model_validate(merged)
+
+    def update(self, job_id: str, updates: Mapping[str, Any]) -> None:
+        """Set (or, for None values, remove) non-state attributes of an existing job item."""
+        if not updates:
+            return
+        names = {"#k": I.JOBS_TABLE_KEY}
+        values: dict[str, Any] = {}
+        set_parts, remove_parts = [], []
+        for i, (name, value) in enumerate(updates.items()):
+            names[f"#a{i}"] = name
+            if value is None:
+                remove_parts.append(f"#a{i}")
+            else:
+                values[f":a{i}"] = serialize(value)
+                set_parts.append(f"#a{i} = :a{i}")
+        expression = " ".join(
+            part
+            for part in (
+                "SET " + ", ".join(set_parts) if set_parts else "",
+                "REMOVE " + ", ".join(remove_parts) if remove_parts else "",
+            )
+            if part
+        )
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {I.JOBS_TABLE_KEY: serialize(job_id)},
+            "UpdateExpression": expression,
+            "ConditionExpression": "attribute_exists(#k)",
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+        try:
+            self._ddb.update_item(**kwargs)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return
+            raise UpstreamUnavailable(f"jobs table write failed: {_reason(error)}") from error
+
+    # -- reads ---------------------------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> JobRecord | None:
+        """The job record (one strongly consistent GetItem), or None."""
+        raw = self._get_raw(job_id, consistent=True)
+        if raw is None or I.STATE not in raw:
+            return None
+        return JobRecord.model_validate(raw)
+
+    def overdue(self, pool: str, now: float, limit: int = 100) -> list[JobRecord]:
+        """Active jobs of a pool whose `deadline_at` is before `now` (GSI `by_deadline`, oldest first)."""
+        return self._query_active(pool, limit=limit, before=now)
+
+    def queued(self, pool: str, owner: str | None = None) -> list[JobRecord]:
+        """QUEUED jobs of a pool (optionally one owner's), from the sparse deadline index."""
+        return [
+            r
+            for r in self._query_active(pool)
+            if r.state == JobState.QUEUED and (owner is None or r.owner == owner)
+        ]
+
+    def counters(self, pools: Iterable[str]) -> list[Counters]:
+        """All named pools' counters with one BatchGetItem (missing items read as zeros)."""
+        wanted = list(dict.fromkeys(pools))
+        if not wanted:
+            return []
+        keys = [{I.JOBS_TABLE_KEY: serialize(I.counters_id(p))} for p in wanted]
+        found: dict[str, dict[str, Any]] = {}
+        request: dict[str, Any] = {self.table: {"Keys": keys}}
+        try:
+            for _ in range(5):
+                response = self._ddb.batch_get_item(RequestItems=request)
+                for raw in response.get("Responses", {}).get(self.table, []):
+                    item = from_item(raw)
+                    found[item[I.JOBS_TABLE_KEY]] = item
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+        except (ClientError, BotoCoreError) as error:
+            raise UpstreamUnavailable(f"jobs table read failed: {error}") from error
+        result = []
+        for pool in wanted:
+            item = found.get(I.counters_id(pool), {})
+            result.append(Counters(pool=pool, **{a: max(0, int(item.get(a, 0))) for a in _COUNTER_ATTRS}))
+        return result
+
+    def recount(self, pool: str) -> Counters:
+        """Count the pool's active jobs from the index and store those gauges on the counter item."""
+        tally = Tally(r.state for r in self._query_active(pool))
+        queued = tally.get(JobState.QUEUED, 0)
+        running = tally.get(JobState.IN_PROGRESS, 0)
+        response = self._ddb.update_item(
+            TableName=self.table,
+            Key={I.JOBS_TABLE_KEY: serialize(I.counters_id(pool))},
+            UpdateExpression="SET #q = :q, #p = :p, #pool = :pool",
+            ExpressionAttributeNames={"#q": "queued", "#p": "in_progress", "#pool": "pool"},
+            ExpressionAttributeValues={
+                ":q": serialize(queued), ":p": serialize(running), ":pool": serialize(pool)
+            },
+            ReturnValues="ALL_NEW",
+        )
+        item = from_item(response.get("Attributes", {}))
+        return Counters(pool=pool, **{a: max(0, int(item.get(a, 0))) for a in _COUNTER_ATTRS})
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    def _get_raw(self, key: str, consistent: bool = True) -> dict[str, Any] | None:
+        try:
+            response = self._ddb.get_item(
+                TableName=self.table, Key={I.JOBS_TABLE_KEY: serialize(key)}, ConsistentRead=consistent
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise UpstreamUnavailable(f"jobs table read failed: {error}") from error
+        raw = response.get("Item")
+        return from_item(raw) if raw else None
+
+    def _query_active(
+        self, pool: str, limit: int | None = None, before: float | None = None
+    ) -> list[JobRecord]:
+        condition = "#ap = :pool"
+        names = {"#ap": I.ACTIVE_POOL}
+        values: dict[str, Any] = {":pool": serialize(pool)}
+        if before is not None:
+            condition += " AND #dl < :now"
+            names["#dl"] = I.DEADLINE_AT
+            values[":now"] = serialize(before)
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": I.DEADLINE_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        records: list[JobRecord] = []
+        while True:
+            if limit is not None:
+                kwargs["Limit"] = limit - len(records)
+            response = self._ddb.query(**kwargs)
+            for raw in response.get("Items", []):
+                item = from_item(raw)
+                if I.STATE in item and JobState(item[I.STATE]) in ACTIVE_STATES:
+                    records.append(JobRecord.model_validate(item))
+            last = response.get("LastEvaluatedKey")
+            if not last or (limit is not None and len(records) >= limit):
+                return records
+            kwargs["ExclusiveStartKey"] = last
+
+    def _counter_update(self, pool: str, moves: Mapping[str, int]) -> dict[str, Any]:
+        names = {"#pool": "pool"}
+        values: dict[str, Any] = {":pool": serialize(pool)}
+        adds = []
+        for i, (name, delta) in enumerate(moves.items()):
+            names[f"#c{i}"] = name
+            values[f":c{i}"] = serialize(delta)
+            adds.append(f"#c{i} :c{i}")
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": {I.JOBS_TABLE_KEY: serialize(I.counters_id(pool))},
+                "UpdateExpression": "SET #pool = :pool ADD " + ", ".join(adds),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+
+def _reason(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "error")

@@ -1,0 +1,178 @@
+"""Deployment validation of a canonical `Job`: is it something this deployment can run?
+
+`Job` itself checks shapes and absolute ceilings; this module checks the deployment's own catalog, pools and
+limits. Every problem is reported as `InvalidRequest` with `FieldProblem.field` a CANONICAL `Job` field path
+(`width`, `model`, `vae`, `refiner.checkpoint`, `controlnet[0].model`, `init_images[0]`, `mask.image`,
+`sampler`, `scheduler`, `webhook.url`, …); dialect adapters translate those paths to their own field names.
+All problems found are reported together (the message joins them), first one first.
+"""
+
+from __future__ import annotations
+
+from sdapi.config import Settings
+from sdapi.errors import FieldProblem, InvalidRequest
+from sdapi.images import check_base64_image
+from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Catalog, Family, ModelEntry, Pool
+from sdapi.schema.job import Job
+from sdapi.schema.samplers import SCHEDULES, find_sampler, schedule_key
+
+CONTROLNET_MODULES = frozenset({"none", "canny"})
+"""Preprocessors the container implements."""
+
+
+def validate(job: Job, settings: Settings) -> None:
+    """Raise InvalidRequest listing every way `job` does not fit this deployment; return None if it fits."""
+    problems = _problems(job, settings)
+    if problems:
+        message = "; ".join(f"{p.field}: {p.reason}" for p in problems)
+        raise InvalidRequest(message, problems)
+
+
+def normalize(job: Job, catalog: Catalog) -> Job:
+    """The same job with catalog names instead of aliases/titles (`sdxl_vae.safetensors` → `sdxl_vae`) and
+    the face restorer resolved when faces are to be restored. Call after `validate`."""
+    def name(value: str | None) -> str | None:
+        entry = catalog.find(value) if value else None
+        return entry.name if entry else value
+
+    updates: dict[str, object] = {"model": name(job.model), "vae": name(job.vae)}
+    if job.refiner is not None:
+        updates["refiner"] = job.refiner.model_copy(update={"checkpoint": name(job.refiner.checkpoint)})
+    if job.controlnet:
+        updates["controlnet"] = tuple(u.model_copy(update={"model": name(u.model)}) for u in job.controlnet)
+    if job.restore_faces:
+        pool = catalog.pool(job.pool)
+        restorers = catalog.in_pool(pool, Family.FACE_RESTORER) if pool else []
+        updates["face_restorer"] = name(job.face_restorer) or (restorers[0].name if restorers else None)
+    return job.model_copy(update=updates)
+
+
+def _problems(job: Job, settings: Settings) -> list[FieldProblem]:
+    catalog, limits = settings.catalog, settings.limits
+    problems: list[FieldProblem] = []
+    add = lambda field, reason: problems.append(FieldProblem(field, reason))  # noqa: E731
+
+    pool = catalog.pool(job.pool)
+    if pool is None:
+        add("pool", f"no model pool named {job.pool!r} (pools: {', '.join(p.name for p in catalog.pools)})")
+        return problems
+
+    # models and families
+    checkpoint = _model(catalog, pool, job.model, "model", CHECKPOINT_FAMILIES, "checkpoint", add)
+    if checkpoint:
+        _served(pool, checkpoint, "model", "checkpoint", add)
+    if job.vae:
+        vae = _model(catalog, pool, job.vae, "vae", {Family.VAE}, "VAE", add)
+        if vae and checkpoint and not vae.fits(checkpoint.family):
+            add("vae", _mismatch("VAE", vae, checkpoint))
+        elif vae:
+            _served(pool, vae, "vae", "VAE", add)
+    if job.refiner is not None:
+        refiner = _model(
+            catalog, pool, job.refiner.checkpoint, "refiner.checkpoint",
+            {Family.SDXL_REFINER, Family.SDXL}, "SDXL refiner", add,
+        )
+        if refiner and checkpoint and checkpoint.family != Family.SDXL:
+            add(
+                "refiner.checkpoint",
+                f"refiner {refiner.name} needs an sdxl checkpoint"
+                f" but {checkpoint.name} is {checkpoint.family}",
+            )
+        elif refiner:
+            _served(pool, refiner, "refiner.checkpoint", "SDXL refiner", add)
+    if len(job.controlnet) > limits.max_controlnet_units:
+        add("controlnet", f"at most {limits.max_controlnet_units} ControlNet units are allowed")
+    for i, unit in enumerate(job.controlnet):
+        path = f"controlnet[{i}].model"
+        entry = _model(catalog, pool, unit.model, path, {Family.CONTROLNET}, "ControlNet", add)
+        if entry and checkpoint and not entry.fits(checkpoint.family):
+            add(f"controlnet[{i}].model", _mismatch("ControlNet", entry, checkpoint))
+        elif entry:
+            _served(pool, entry, f"controlnet[{i}].model", "ControlNet", add)
+        if unit.module not in CONTROLNET_MODULES:
+            add(f"controlnet[{i}].module", f"unknown preprocessor {unit.module!r} (supported: canny, none)")
+        for name, value in (("threshold_a", unit.threshold_a), ("threshold_b", unit.threshold_b)):
+            if value is not None and unit.module == "canny" and not 1 <= value <= 255:
+                add(f"controlnet[{i}].{name}", "canny thresholds must be between 1 and 255")
+    if job.restore_faces:
+        restorers = catalog.in_pool(pool, Family.FACE_RESTORER)
+        if not restorers:
+            add("restore_faces", "this deployment has no face restorer")
+        elif job.face_restorer:
+            entry = _model(
+                catalog, pool, job.face_restorer, "face_restorer", {Family.FACE_RESTORER}, "face restorer",
+                add,
+            )
+            if entry:
+                _served(pool, entry, "face_restorer", "face restorer", add)
+    if job.safety_checker and not catalog.in_pool(pool, Family.SAFETY_CHECKER):
+        add("safety_checker", "this deployment has no safety checker")
+
+    # sampler and schedule
+    sampler = find_sampler(job.sampler)
+    if sampler is None:
+        add("sampler", f"unknown sampler {job.sampler!r}")
+    elif not sampler.supported:
+        add("sampler", f"sampler {sampler.name} is not available here (diffusers has no counterpart)")
+    key = schedule_key(job.scheduler)
+    if key not in SCHEDULES:
+        add("scheduler", f"unknown schedule type {job.scheduler!r}")
+    elif SCHEDULES[key] is None:
+        add("scheduler", f"schedule type {job.scheduler!r} is not available in this deployment")
+
+    # sizes and counts
+    sides = (("width", job.width, limits.max_width), ("height", job.height, limits.max_height))
+    for field, value, most in sides:
+        if value % 8:
+            add(field, "must be a multiple of 8")
+        if value > most:
+            add(field, f"must be at most {most}")
+    if job.width * job.height > limits.max_pixels:
+        add("width", f"width x height must be at most {limits.max_pixels} pixels")
+    if job.steps > limits.max_steps:
+        add("steps", f"must be at most {limits.max_steps}")
+    if job.batch_size > limits.max_batch_size:
+        add("batch_size", f"must be at most {limits.max_batch_size}")
+    if job.image_count > limits.max_images:
+        add("n_iter", f"batch_size x n_iter must be at most {limits.max_images}")
+    for field, text in (("prompt", job.prompt), ("negative_prompt", job.negative_prompt)):
+        if len(text) > limits.max_prompt_chars:
+            add(field, f"must be at most {limits.max_prompt_chars} characters")
+
+    # images
+    for i, image in enumerate(job.init_images):
+        _image(image, f"init_images[{i}]", settings, problems)
+    if job.mask is not None:
+        _image(job.mask.image, "mask.image", settings, problems)
+    for i, unit in enumerate(job.controlnet):
+        if unit.image is not None:
+            _image(unit.image, f"controlnet[{i}].image", settings, problems)
+    return problems
+
+
+def _model(catalog, pool: Pool, name, field, families, what, add) -> ModelEntry | None:
+    entry = catalog.find(name)
+    if entry is None:
+        add(field, f"{what} {name!r} is not in this deployment's catalog")
+        return None
+    if entry.family not in families:
+        add(field, f"{entry.name} is a {entry.family} model, not a {what}")
+        return None
+    return entry
+
+
+def _served(pool: Pool, entry: ModelEntry, field: str, what: str, add) -> None:
+    if entry.name not in pool.models:
+        add(field, f"{what} {entry.name} is not served by pool {pool.name}")
+
+
+def _mismatch(what: str, addon: ModelEntry, checkpoint: ModelEntry) -> str:
+    base = addon.base.value if addon.base else "any"
+    return f"{what} {addon.name} is for {base} checkpoints but {checkpoint.name} is {checkpoint.family.value}"
+
+
+def _image(value: str, field: str, settings: Settings, problems: list[FieldProblem]) -> None:
+    try:
+        check_base64_image(value, field, settings.limits)
+    except InvalidRequest as error:
+        problems.extend(error.problems)

@@ -1,0 +1,274 @@
+"""The embedded stack: everything `make local` runs, as one object with start() / stop().
+
+Order matters because the Lambda handlers read their environment at import: moto first, then the resources,
+the models, the SageMaker emulator and the inference server; then the process environment is set exactly as
+infra sets it on the Lambdas (SDAPI_* plus AWS_ENDPOINT_URL* and fake credentials) and only then are the
+handlers imported and wired to the pollers and the HTTP gateway. Nothing in the handlers knows it is local.
+
+A process can hold one started stack (the handlers' module state is per process); tests run it as a
+subprocess (`python -m local`) for that reason.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from local.container_process import ContainerProcess
+from local.http_gateway import HttpGateway
+from local.models import ModelSetup, cache_dir, model_dir_models, tiny_models
+from local.moto_server import MotoServer
+from local.pollers import SqsPoller, StreamPoller, Timer
+from local.sagemaker_emulator import EndpointConfig, SageMakerEmulator
+
+log = logging.getLogger("local")
+
+REGION = "us-east-1"
+ENDPOINT_PREFIX = "sdapi"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class StackOptions:
+    port: int = 3000
+    model_dir: Path | None = None
+    cache: Path = field(default_factory=cache_dir)
+    api_key: str | None = None
+    webhook_secret: str | None = None
+    allow_loopback_urls: bool = False
+    device: str = "auto"
+    sweep_interval_s: float = 15.0
+    ready_timeout_s: float = 600.0
+    sync_wait_s: float | None = 120.0
+    """No API Gateway 29 s cap locally; A1111 clients expect a synchronous answer."""
+    api_workers: int = 4
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> StackOptions:
+        env = dict(os.environ) if env is None else env
+        model_dir = env.get("SDAPI_LOCAL_MODEL_DIR")
+        return cls(
+            port=int(env.get("SDAPI_PORT") or 3000),
+            model_dir=Path(model_dir) if model_dir else None,
+            cache=cache_dir(env),
+            api_key=env.get("SDAPI_LOCAL_KEY") or None,
+            webhook_secret=env.get("SDAPI_LOCAL_WEBHOOK_SECRET") or None,
+            allow_loopback_urls=_flag(env.get("SDAPI_ALLOW_LOOPBACK_URLS")),
+            device=env.get("SDAPI_DEVICE") or "auto",
+        )
+
+
+class LocalStack:
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.moto = MotoServer()
+        self.emulator: SageMakerEmulator | None = None
+        self.container: ContainerProcess | None = None
+        self.gateway: HttpGateway | None = None
+        self.models: ModelSetup | None = None
+        self.resources: Any = None
+        self.api_key = ""
+        self.webhook_secret = ""
+        self.base_url = ""
+        self._loops: list[Any] = []
+        self._stopped = threading.Event()
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+
+    def start(self) -> LocalStack:
+        opts = self.options
+        moto_url = self.moto.start()
+        self._set_aws_env(moto_url)
+
+        if opts.model_dir:
+            self.models = model_dir_models(opts.model_dir, opts.cache, ENDPOINT_PREFIX)
+        else:
+            self.models = tiny_models(opts.cache, ENDPOINT_PREFIX)
+        catalog = self.models.catalog
+
+        from local.resources import create_resources
+
+        self.resources = create_resources(catalog=catalog, region=REGION)
+        res = self.resources
+
+        container_port = free_port()
+        self.container = ContainerProcess(self._container_env(moto_url, container_port), container_port)
+        self.container.start()
+
+        self.emulator = SageMakerEmulator(
+            [
+                EndpointConfig(
+                    name=pool.endpoint_name,
+                    container_url=self.container.url,
+                    bucket=res.bucket,
+                    success_topic_arn=res.success_topic_arn,
+                    error_topic_arn=res.error_topic_arn,
+                    max_concurrency=pool.max_concurrency,
+                    region=REGION,
+                )
+                for pool in catalog.pools
+            ],
+            moto_url,
+            REGION,
+        )
+        emulator_url = self.emulator.start()
+        os.environ["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = emulator_url
+        os.environ["AWS_ENDPOINT_URL_SAGEMAKER"] = emulator_url
+
+        settings_env = self._lambda_env(res)
+        os.environ.update(settings_env)
+
+        self._create_dev_key(res)
+        self.container.wait_ready(opts.ready_timeout_s)
+
+        # Only now: the handlers read their environment when imported.
+        importlib.import_module("sdapi.handlers.api")  # fail early here if it cannot import
+        completion = importlib.import_module("sdapi.handlers.completion")
+        events = importlib.import_module("sdapi.handlers.events")
+        webhooks = importlib.import_module("sdapi.handlers.webhooks")
+        sweeper = importlib.import_module("sdapi.handlers.sweeper")
+
+        import boto3
+
+        session = boto3.session.Session(region_name=REGION)
+        sqs = session.client("sqs", endpoint_url=moto_url)
+        streams = session.client("dynamodbstreams", endpoint_url=moto_url)
+        self._loops = [
+            SqsPoller(
+                sqs,
+                res.completion_queue_url,
+                completion.handler,
+                function_name="sdapi-completion",
+                region=REGION,
+            ),
+            StreamPoller(streams, res.jobs_stream_arn, events.handler, function_name="sdapi-events"),
+            SqsPoller(
+                sqs, res.webhook_queue_url, webhooks.handler, function_name="sdapi-webhooks", region=REGION
+            ),
+            Timer(
+                sweeper.handler,
+                function_name="sdapi-sweeper",
+                interval_s=opts.sweep_interval_s,
+                region=REGION,
+            ),
+        ]
+        for loop in self._loops:
+            loop.start()
+
+        self.gateway = HttpGateway("sdapi.handlers.api:handler", workers=opts.api_workers)
+        self.gateway.warm()
+        self.base_url = self.gateway.start(opts.port)
+        return self
+
+    def stop(self) -> None:
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        if self.gateway is not None:
+            self.gateway.stop()
+        for loop in self._loops:
+            loop.stop()
+        if self.emulator is not None:
+            self.emulator.stop()
+        if self.container is not None:
+            self.container.stop()
+        self.moto.stop()
+
+    # -- environment -----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _set_aws_env(moto_url: str) -> None:
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN"):
+            os.environ.pop(name, None)
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "AWS_ENDPOINT_URL": moto_url,
+                "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                "AWS_EC2_METADATA_DISABLED": "true",
+            }
+        )
+
+    def _lambda_env(self, res: Any) -> dict[str, str]:
+        """SDAPI_* as infra sets them, with the local-only switches."""
+        env = dict(res.settings.to_env()) if hasattr(res, "settings") else dict(res.env)
+        from sdapi.config import Settings
+
+        settings = Settings.from_env(env)
+        updates: dict[str, Any] = {"catalog": self.models.catalog if self.models else settings.catalog}
+        if self.options.allow_loopback_urls:
+            updates.update(allow_loopback_urls=True, allow_http_urls=True)
+        if self.options.sync_wait_s is not None:
+            updates["sync_wait_s"] = self.options.sync_wait_s
+        env = settings.model_copy(update=updates).to_env()
+        env.setdefault("POWERTOOLS_SERVICE_NAME", "sdapi")
+        env.setdefault("POWERTOOLS_LOG_LEVEL", os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"))
+        env["POWERTOOLS_TRACE_DISABLED"] = "true"
+        env["POWERTOOLS_METRICS_DISABLED"] = "true"
+        return env
+
+    def _container_env(self, moto_url: str, port: int) -> dict[str, str]:
+        assert self.models is not None
+        res = self.resources
+        catalog = self.models.catalog
+        default_pool = catalog.pool(catalog.default_pool)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SDAPI_")}
+        env.update(
+            {
+                "SDAPI_JOBS_TABLE": res.jobs_table,
+                "SDAPI_BUCKET": res.bucket,
+                "SDAPI_MODEL_ROOT": str(self.models.model_root),
+                "SDAPI_DEFAULT_MODEL": default_pool.default_model if default_pool else "",
+                "SDAPI_DEVICE": self.options.device,
+                "SDAPI_DTYPE": os.environ.get("SDAPI_DTYPE", "auto"),
+                "SDAPI_COMPILE": "0",
+                "SDAPI_PROGRESS_INTERVAL_S": os.environ.get("SDAPI_PROGRESS_INTERVAL_S", "0.5"),
+                "SAGEMAKER_BIND_TO_PORT": str(port),
+                "SDAPI_BIND_HOST": "127.0.0.1",
+                "AWS_ENDPOINT_URL": moto_url,
+                "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        # One readable log stream: no tqdm bars or library chatter from the model server.
+        for name, value in (
+            ("TQDM_DISABLE", "1"),
+            ("TRANSFORMERS_VERBOSITY", "error"),
+            ("DIFFUSERS_VERBOSITY", "error"),
+            ("PYTHONWARNINGS", "ignore::FutureWarning,ignore::UserWarning"),
+        ):
+            env.setdefault(name, value)
+        return env
+
+    def _create_dev_key(self, res: Any) -> None:
+        from sdapi.auth import create_key
+        from sdapi.aws.keys_table import KeysTable
+
+        created = create_key(
+            KeysTable(res.keys_table),
+            owner="local",
+            name="dev",
+            key=self.options.api_key,
+            webhook_secret=self.options.webhook_secret,
+        )
+        self.api_key = created.key
+        self.webhook_secret = created.webhook_secret

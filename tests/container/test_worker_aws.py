@@ -1,0 +1,142 @@
+"""Side effects through moto: the QUEUED → IN_PROGRESS transaction with the counters, progress writes, PNGs
+with
+their `parameters` chunk, cancellation before and during a run."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from PIL import Image
+from sdapi.schema import items
+
+from inference_container.storage import OutputStore
+from inference_container.worker import Worker
+from tests.container.conftest import BUCKET, TABLE, get_item, make_job, png_b64, put_job_item
+
+pytestmark = pytest.mark.container
+
+
+@pytest.fixture
+def worker(aws, catalog, models):
+    s3, dynamodb = aws
+    return Worker(
+        catalog,
+        models,
+        store=OutputStore(s3, BUCKET),
+        dynamodb=dynamodb,
+        jobs_table=TABLE,
+        progress_interval_s=0,
+    )
+
+
+def test_a_job_is_marked_in_progress_and_its_pngs_written(aws, worker):
+    s3, dynamodb = aws
+    unit = {"model": "control_v11p_sd15_canny", "module": "canny", "image": png_b64()}
+    job = make_job("2001", batch_size=2, steps=3, controlnet=(unit,))
+    put_job_item(dynamodb, job)
+
+    manifest = worker.run(job)
+
+    assert manifest.status == "completed"
+    assert manifest.images == ["outputs/2001/0.png", "outputs/2001/1.png", "outputs/2001/2.png"]
+    assert manifest.n_generated == 2
+    item = get_item(dynamodb, "2001")
+    assert item[items.STATE]["S"] == "IN_PROGRESS"
+    started = float(item[items.STARTED_AT]["N"])
+    assert float(item[items.DEADLINE_AT]["N"]) == pytest.approx(started + job.timeouts.execution_s)
+    assert item[items.PROGRESS_STEP]["N"] == "3" and item[items.PROGRESS_TOTAL]["N"] == "3"
+    counters = get_item(dynamodb, items.counters_id("sd15"))
+    assert counters["queued"]["N"] == "0" and counters["in_progress"]["N"] == "1"
+    first = Image.open(io.BytesIO(s3.get_object(Bucket=BUCKET, Key="outputs/2001/0.png")["Body"].read()))
+    assert first.size == (64, 64)
+    assert first.text["parameters"] == json.loads(manifest.info)["infotexts"][0]
+    detected = Image.open(io.BytesIO(s3.get_object(Bucket=BUCKET, Key="outputs/2001/2.png")["Body"].read()))
+    assert "parameters" not in detected.text
+    assert manifest.started_at == pytest.approx(started)
+    assert manifest.timings.inference_s > 0
+
+
+@pytest.mark.parametrize("state", ["CANCELLED", "TIMED_OUT", "COMPLETED"])
+def test_a_job_that_is_no_longer_queued_is_not_run(aws, worker, state):
+    s3, dynamodb = aws
+    job = make_job("2002")
+    put_job_item(dynamodb, job, state=state)
+
+    manifest = worker.run(job)
+
+    assert manifest.status == "cancelled"
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="outputs/2002/")
+    assert get_item(dynamodb, items.counters_id("sd15"))["queued"]["N"] == "1", "counters untouched"
+
+
+def test_a_stale_attempt_is_not_run(aws, worker):
+    _, dynamodb = aws
+    job = make_job("2003")
+    put_job_item(dynamodb, job.model_copy(update={"attempt": 1}))
+
+    assert worker.run(job).status == "cancelled"
+
+
+class CancelAfter:
+    """A DynamoDB client that cancels the job (as the api Lambda would) before its Nth progress write."""
+
+    def __init__(self, client, job_id: str, after: int):
+        self._client, self._job_id, self._after, self.progress_writes = client, job_id, after, 0
+        self.exceptions = client.exceptions
+
+    def transact_write_items(self, **kwargs):
+        return self._client.transact_write_items(**kwargs)
+
+    def update_item(self, **kwargs):
+        self.progress_writes += 1
+        if self.progress_writes == self._after:
+            self._client.update_item(
+                TableName=TABLE,
+                Key={"id": {"S": self._job_id}},
+                UpdateExpression="SET #s = :c",
+                ExpressionAttributeNames={"#s": items.STATE},
+                ExpressionAttributeValues={":c": {"S": "CANCELLED"}},
+            )
+        return self._client.update_item(**kwargs)
+
+
+def test_cancelling_mid_run_stops_the_denoising_loop(aws, catalog, models):
+    s3, dynamodb = aws
+    job = make_job("2004", steps=20)
+    put_job_item(dynamodb, job)
+    client = CancelAfter(dynamodb, job.id, after=3)
+    worker = Worker(
+        catalog,
+        models,
+        store=OutputStore(s3, BUCKET),
+        dynamodb=client,
+        jobs_table=TABLE,
+        progress_interval_s=0,
+    )
+
+    manifest = worker.run(job)
+
+    assert manifest.status == "cancelled"
+    assert client.progress_writes == 3, "the loop stopped at the first refused progress write"
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="outputs/2004/")
+    assert get_item(dynamodb, "2004")[items.STATE]["S"] == "CANCELLED"
+
+
+def test_progress_writes_are_throttled(aws, catalog, models):
+    s3, dynamodb = aws
+    job = make_job("2005", steps=6)
+    put_job_item(dynamodb, job)
+    client = CancelAfter(dynamodb, job.id, after=10**6)
+    worker = Worker(
+        catalog,
+        models,
+        store=OutputStore(s3, BUCKET),
+        dynamodb=client,
+        jobs_table=TABLE,
+        progress_interval_s=3600,
+    )
+
+    assert worker.run(job).status == "completed"
+    assert client.progress_writes == 0

@@ -1,0 +1,148 @@
+"""The SageMaker side: image asset, execution role, model from an uncompressed S3 prefix, async endpoint
+config, endpoint, and scaling to/from zero."""
+
+from __future__ import annotations
+
+from tests.infra.helpers import function_role, of_type, one, role_statements, scaling_alarm, table_id, text
+
+
+def test_model_reads_an_uncompressed_prefix_and_gets_the_container_env(resources):
+    model = one(resources, "AWS::SageMaker::Model")
+    container = model["PrimaryContainer"]
+    source = container["ModelDataSource"]["S3DataSource"]
+    assert source["CompressionType"] == "None" and source["S3DataType"] == "S3Prefix"
+    assert text(source["S3Uri"]).endswith('"/models/default/"]]}')
+    env = container["Environment"]
+    assert set(env) == {"SDAPI_JOBS_TABLE", "SDAPI_BUCKET", "SDAPI_DEFAULT_MODEL", "SDAPI_MODEL_ROOT"}
+    assert env["SDAPI_MODEL_ROOT"] == "/opt/ml/model" and env["SDAPI_DEFAULT_MODEL"] == "sd_xl_base_1.0"
+    assert "container-assets" in text(container["Image"])  # the DockerImageAsset, built at deploy
+
+
+def test_image_is_built_from_the_container_dockerfile(stack):
+    from infra.inference import DOCKERFILE
+    from tests.infra.conftest import ROOT
+
+    assert (ROOT / DOCKERFILE).is_file(), "inference_container/Dockerfile is missing (the container issue)"
+
+
+def test_image_asset_hash_ignores_dev_folders(stack):
+    from infra.inference import IMAGE_EXCLUDE
+
+    assert {".venv", "cdk.out", "tests", ".git"} <= set(IMAGE_EXCLUDE)
+    image = stack.node.find_child("InferenceImage")
+    assert image.image_uri  # hashed at synth without Docker
+
+
+def test_endpoint_config_is_async_with_notifications_and_concurrency(resources):
+    config = one(resources, "AWS::SageMaker::EndpointConfig")
+    (variant,) = config["ProductionVariants"]
+    assert variant["InstanceType"] == "ml.g5.xlarge"
+    assert variant["ModelDataDownloadTimeoutInSeconds"] >= 60
+    assert variant["ContainerStartupHealthCheckTimeoutInSeconds"] >= 60
+    output = config["AsyncInferenceConfig"]["OutputConfig"]
+    assert "/async-output/default/" in text(output["S3OutputPath"])
+    assert "/async-failure/default/" in text(output["S3FailurePath"])
+    notification = output["NotificationConfig"]
+    assert notification["IncludeInferenceResponseIn"] == [
+        "SUCCESS_NOTIFICATION_TOPIC",
+        "ERROR_NOTIFICATION_TOPIC",
+    ]
+    topics = of_type(resources, "AWS::SNS::Topic")
+    assert notification["SuccessTopic"]["Ref"] in topics and notification["ErrorTopic"]["Ref"] in topics
+    assert notification["SuccessTopic"] != notification["ErrorTopic"]
+    assert config["AsyncInferenceConfig"]["ClientConfig"] == {"MaxConcurrentInvocationsPerInstance": 1}
+
+
+def test_endpoint_has_the_catalog_name(resources):
+    endpoint = one(resources, "AWS::SageMaker::Endpoint")
+    assert endpoint["EndpointName"] == "sdapi-default"
+
+
+def test_scales_between_zero_and_max(resources):
+    target = one(resources, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert target["MinCapacity"] == 0 and target["MaxCapacity"] == 1
+    assert target["ResourceId"] == "endpoint/sdapi-default/variant/AllTraffic"
+    assert "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint" in text(target["RoleARN"])
+
+
+def test_target_tracking_on_backlog_per_instance(resources):
+    policies = [
+        p["Properties"] for p in of_type(resources, "AWS::ApplicationAutoScaling::ScalingPolicy").values()
+    ]
+    (tracking,) = [p for p in policies if p["PolicyType"] == "TargetTrackingScaling"]
+    metric = tracking["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]
+    assert (
+        metric["MetricName"] == "ApproximateBacklogSizePerInstance" and metric["Namespace"] == "AWS/SageMaker"
+    )
+    assert metric["Dimensions"] == [{"Name": "EndpointName", "Value": "sdapi-default"}]
+
+
+def alarm_on(resources, metric_name):
+    return [
+        a["Properties"]
+        for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == metric_name and scaling_alarm(resources, a)
+    ]
+
+
+def test_first_request_wakes_a_zero_endpoint_within_a_minute(resources):
+    (alarm,) = alarm_on(resources, "HasBacklogWithoutCapacity")
+    assert alarm["Period"] == 60 and alarm["EvaluationPeriods"] == 1 and alarm["Threshold"] == 1
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    policy = resources[alarm["AlarmActions"][0]["Ref"]]["Properties"]["StepScalingPolicyConfiguration"]
+    assert policy["AdjustmentType"] == "ChangeInCapacity"
+    assert policy["StepAdjustments"] == [{"MetricIntervalLowerBound": 0, "ScalingAdjustment": 1}]
+
+
+def test_scales_in_to_min_after_the_idle_time(resources):
+    (alarm,) = alarm_on(resources, "ApproximateBacklogSize")
+    assert (
+        alarm["EvaluationPeriods"] == 15
+        and alarm["Period"] == 60
+        and alarm["TreatMissingData"] == "breaching"
+    )
+    policy = resources[alarm["AlarmActions"][0]["Ref"]]["Properties"]["StepScalingPolicyConfiguration"]
+    assert policy["AdjustmentType"] == "ExactCapacity"
+    assert policy["StepAdjustments"] == [{"MetricIntervalUpperBound": 0, "ScalingAdjustment": 0}]
+
+
+def test_execution_role_can_do_only_the_container_and_async_work(resources):
+    role_id = one(resources, "AWS::SageMaker::Model")["ExecutionRoleArn"]["Fn::GetAtt"][0]
+    granted = {}
+    for statement in role_statements(resources, role_id):
+        for action in statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]:
+            granted.setdefault(action, []).append(text(statement["Resource"]))
+    assert set(granted) == {
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:BatchGetImage",
+        "ecr:GetAuthorizationToken",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:PutObject",
+        "dynamodb:UpdateItem",
+        "sns:Publish",
+    }
+    puts = " ".join(granted["s3:PutObject"])
+    assert "/outputs/*" in puts and "/async-output/*" in puts and "/async-failure/*" in puts
+    assert "/inputs/" not in puts and "/models/" not in puts
+    gets = " ".join(granted["s3:GetObject"])
+    assert "/models/default/*" in gets and "/inputs/*" in gets and "/outputs/" not in gets
+    assert granted["dynamodb:UpdateItem"] == [text({"Fn::GetAtt": [table_id(resources, "id"), "Arn"]})]
+
+
+def test_lambdas_may_invoke_only_the_pool_endpoints(resources):
+    statements = role_statements(resources, function_role(resources, "sdapi.handlers.api.handler"))
+    (invoke,) = [s for s in statements if "sagemaker:InvokeEndpointAsync" in s["Action"]]
+    assert ":endpoint/sdapi-default" in text(invoke["Resource"])
+
+
+def test_container_environment_parses_into_the_container_config(resources):
+    from inference_container.config import _ENV, ContainerConfig
+
+    env = one(resources, "AWS::SageMaker::Model")["PrimaryContainer"]["Environment"]
+    assert set(env) <= set(_ENV.values())
+    resolved = {k: v if isinstance(v, str) else f"resolved-{k.lower()}" for k, v in env.items()}
+    config = ContainerConfig.from_env(resolved)
+    assert config.jobs_table == "resolved-sdapi_jobs_table" and config.bucket == "resolved-sdapi_bucket"
+    assert str(config.model_root) == "/opt/ml/model" and config.default_model == "sd_xl_base_1.0"

@@ -1,0 +1,188 @@
+"""Support for the api handler tests: API Gateway REST proxy events through the real `handlers.api.handler`,
+a stand-in GPU worker that finishes queued jobs the way the container + completion path would (PNG outputs
+under the job's prefix, COMPLETED with `info`), and dependency installation per test (moto resources)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+from typing import Any
+
+import boto3
+import pytest
+from sdapi.api import deps
+from sdapi.auth import Authenticator
+from sdapi.aws.bucket import Bucket
+from sdapi.aws.jobs_table import JobsTable
+from sdapi.aws.keys_table import KeysTable
+from sdapi.aws.sagemaker import SageMaker, SageMakerRuntime
+from sdapi.config import Settings
+from sdapi.schema.job import JobState
+from sdapi.service.jobs import JobService
+
+from local.http_gateway import build_proxy_event
+from local.lambda_context import LambdaContext
+
+
+def png_bytes(size: tuple[int, int] = (16, 16), color: tuple[int, int, int] = (10, 200, 30)) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG = png_bytes()
+PNG_B64 = base64.b64encode(PNG).decode()
+
+
+class Worker:
+    """Finishes every queued job: writes its PNGs (generated images, then one map per ControlNet unit)
+    and records it COMPLETED with an A1111-style `info`, or FAILED when `fail_with` is set."""
+
+    def __init__(self, settings: Settings, fail_with: str | None = None):
+        self.settings = settings
+        self.table = JobsTable(settings.jobs_table)
+        self.fail_with = fail_with
+        self.enabled = True
+
+    def __call__(
+        self, _seconds: float = 0
+    ) -> None:  # used as JobService.sleep: runs while a sync route waits
+        if self.enabled:
+            self.finish_all()
+
+    def finish_all(self) -> list[str]:
+        done = []
+        for pool in self.settings.catalog.pools:
+            for record in self.table.queued(pool.name):
+                self.finish(record.id)
+                done.append(record.id)
+        return done
+
+    def finish(self, job_id: str) -> None:
+        record = self.table.get(job_id)
+        now = time.time()
+        if self.fail_with:
+            self.table.transition(
+                job_id,
+                JobState.FAILED,
+                expected=[JobState.QUEUED, JobState.IN_PROGRESS],
+                updates={"error": self.fail_with, "started_at": now, "completed_at": now + 0.5},
+            )
+            return
+        count = int(record.summary.get("batch_size", 1)) * int(record.summary.get("n_iter", 1))
+        maps = len(record.summary.get("controlnet") or [])
+        keys = [f"{record.output_prefix}{i}.png" for i in range(count + maps)]
+        s3 = boto3.client("s3")
+        for key in keys:
+            s3.put_object(Bucket=self.settings.bucket, Key=key, Body=PNG, ContentType="image/png")
+        info = json.dumps(
+            {
+                "prompt": record.summary.get("prompt", ""),
+                "seed": record.summary.get("seed"),
+                "all_seeds": [record.summary.get("seed")],
+                "infotexts": ["x"],
+            }
+        )
+        self.table.transition(
+            job_id,
+            JobState.COMPLETED,
+            expected=[JobState.QUEUED, JobState.IN_PROGRESS],
+            updates={
+                "started_at": now - 2.5,
+                "completed_at": now,
+                "outputs": keys,
+                "n_generated": count,
+                "info": info,
+                "progress_step": record.progress_total,
+            },
+        )
+
+
+class Api:
+    """Calls the real api Lambda handler with API Gateway REST proxy events."""
+
+    def __init__(self, handler, key: str):
+        self.handler = handler
+        self.key = key
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        key: str | None = "default",
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+        host: str = "api.example.com",
+    ) -> tuple[int, Any, dict[str, str]]:
+        all_headers = {"Host": host, "Content-Type": "application/json"}
+        if key == "default":
+            key = self.key
+        if key:
+            all_headers["x-api-key"] = key
+        all_headers.update(headers or {})
+        data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+        event = build_proxy_event(
+            method=method,
+            raw_path=path,
+            headers=list(all_headers.items()),
+            body=data,
+            source_ip="127.0.0.1",
+            domain_name=host,
+            stage="prod",
+        )
+        response = self.handler(event, LambdaContext("sdapi-api"))
+        text = response.get("body") or ""
+        try:
+            parsed: Any = json.loads(text) if text else None
+        except ValueError:
+            parsed = text
+        headers_out = dict(response.get("headers") or {})
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            headers_out[name] = values[-1]
+        return response["statusCode"], parsed, headers_out
+
+
+def install(settings: Settings, worker: Worker | None = None) -> JobService:
+    service = JobService(
+        settings,
+        JobsTable(settings.jobs_table),
+        Bucket(settings.bucket),
+        SageMakerRuntime(settings.bucket),
+        SageMaker(),
+        sleep=worker or (lambda _s: None),
+    )
+    deps.install(
+        deps.Deps(
+            settings=settings,
+            service=service,
+            authenticator=Authenticator(KeysTable(settings.keys_table), cache_s=0),
+        )
+    )
+    return service
+
+
+def api_handler(monkeypatch: pytest.MonkeyPatch, settings: Settings):
+    """The real handler module (imported once; its cold start reads these settings from the environment)."""
+    for name, value in settings.to_env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
+    from sdapi.handlers import api
+
+    return api.handler
+
+
+def settings_for(aws: Any, **overrides: Any) -> Settings:
+    values = {"sync_wait_s": 0.5, "v3_wait_s": 0.0, **overrides}
+    return aws.settings.model_copy(update=values)
+
+
+def other_key(aws: Any) -> str:
+    from sdapi.auth import create_key
+
+    return create_key(KeysTable(aws.keys_table), owner="mallory", name="other").key

@@ -1,0 +1,112 @@
+"""Tasks API (SD on EKS) through the real api handler (moto): seed 004 in both versions with image_link
+fetched through the guard, caller ids (409 when taken), status route, errors."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from sdapi.aws.jobs_table import JobsTable
+
+from tests.integration.test_api_support import PNG, Api, Worker, api_handler, install, other_key, settings_for
+from tests.unit.test_dialect_common import seed_blocks
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    return ("127.0.0.1", 0)
+
+
+@pytest.fixture
+def env(aws, api_key, monkeypatch, httpserver):
+    settings = settings_for(aws, allow_loopback_urls=True, allow_http_urls=True)
+    handler = api_handler(monkeypatch, settings)
+    install(settings)
+    httpserver.expect_request("/cat.png").respond_with_data(PNG, content_type="image/png")
+    return Api(handler, api_key.key), aws, httpserver
+
+
+def v1alpha2(server) -> dict:
+    body = copy.deepcopy(seed_blocks("004")[0])
+    body["task"]["content"]["alwayson_scripts"]["image_link"] = server.url_for("/cat.png")
+    return body
+
+
+def v1alpha1(server) -> dict:
+    body = copy.deepcopy(seed_blocks("004")[1])
+    body["alwayson_scripts"]["image_link"] = server.url_for("/cat.png")
+    return body
+
+
+def test_seed_004_v1alpha2(env):
+    api, aws, server = env
+
+    status, body, _ = api.call("POST", "/v1alpha2", v1alpha2(server))
+
+    assert status == 200, body
+    assert body == {
+        "id_task": "test-i2i",
+        "id": "test-i2i",
+        "runtime": "sdruntime",
+        "output_location": f"s3://{aws.bucket}/outputs/output/test-i2i",
+    }
+    record = JobsTable(aws.jobs_table).get("test-i2i")
+    assert record.task == "img2img" and record.output_prefix == "outputs/output/test-i2i/"
+    assert record.summary["init_image_count"] == 1
+
+    status, again, _ = api.call("POST", "/v1alpha2", v1alpha2(server))
+    assert status == 409 and again["error"]["type"] == "Conflict"
+
+    status, state, _ = api.call("GET", "/v1alpha2/test-i2i")
+    assert (
+        status == 200 and state["result"] is None and state["status"] == "queued" and state["context"] == ""
+    )
+    Worker(aws.settings).finish("test-i2i")
+    state = api.call("GET", "/v1alpha2/test-i2i")[1]
+    assert state["result"] is True and state["image_url"] == [
+        f"s3://{aws.bucket}/outputs/output/test-i2i/0.png"
+    ]
+    assert api.call("GET", "/v1alpha2/test-i2i", key=other_key(aws))[0] == 404
+
+
+def test_seed_004_v1alpha1(env):
+    api, aws, server = env
+
+    status, body, _ = api.call("POST", "/v1alpha1", v1alpha1(server))
+
+    assert status == 200, body
+    assert body == {
+        "id_task": "test-i2i",
+        "sd_model_checkpoint": "v1-5-pruned-emaonly.safetensors",
+        "output_location": f"s3://{aws.bucket}/outputs/test-i2i",
+    }
+    record = JobsTable(aws.jobs_table).get("test-i2i")
+    assert record.pool == "sd15" and record.model == "v1-5-pruned-emaonly"
+
+
+def test_errors_name_the_task_fields(env):
+    api, aws, server = env
+    body = v1alpha2(server)
+    body["task"]["content"]["width"] = 500
+    status, answer, _ = api.call("POST", "/v1alpha2", body)
+    assert status == 400 and answer["error"]["fields"][0]["field"] == "task.content.width"
+
+    body = v1alpha2(server)
+    body["task"]["metadata"]["tasktype"] = "upscale"
+    status, answer, _ = api.call("POST", "/v1alpha2", body)
+    assert status == 400 and answer["error"]["fields"][0]["field"] == "task.metadata.tasktype"
+
+    body = v1alpha2(server)
+    body["task"]["content"]["alwayson_scripts"]["image_link"] = server.url_for("/missing.png")
+    status, answer, _ = api.call("POST", "/v1alpha2", body)
+    assert (
+        status == 400 and answer["error"]["fields"][0]["field"] == "task.content.alwayson_scripts.image_link"
+    )
+
+    body = v1alpha1(server)
+    body["alwayson_scripts"]["image_link"] = "https://169.254.169.254/latest/meta-data"
+    status, answer, _ = api.call("POST", "/v1alpha1", body)
+    assert status == 400 and answer["error"]["fields"][0]["field"] == "alwayson_scripts.image_link"
+
+    assert api.call("POST", "/v1alpha2", v1alpha2(server), key=None)[0] == 401
+    assert JobsTable(aws.jobs_table).get("test-i2i") is None

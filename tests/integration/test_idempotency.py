@@ -1,0 +1,54 @@
+"""Idempotent submit end to end: a retried request with the same `Idempotency-Key` returns the first job."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from sdapi.auth import create_key
+from sdapi.aws.keys_table import KeysTable
+
+from tests.integration.test_api_support import Api, api_handler, install, settings_for
+
+REQUEST = {"prompt": "a red bicycle", "width": 64, "height": 64, "seed": 7}
+
+
+@pytest.fixture
+def api(aws, api_key, monkeypatch):
+    settings = settings_for(aws)
+    handler = api_handler(monkeypatch, settings)
+    install(settings)
+    return Api(handler, api_key.key)
+
+
+def job_items(aws) -> list[str]:
+    items = boto3.client("dynamodb").scan(TableName=aws.jobs_table)["Items"]
+    return sorted(i["id"]["S"] for i in items if "state" in i)
+
+
+def test_a_retried_native_submit_returns_the_first_job(api, aws):
+    first = api.call("POST", "/v1/jobs", REQUEST, headers={"Idempotency-Key": "order-1"})
+    again = api.call("POST", "/v1/jobs", REQUEST, headers={"Idempotency-Key": "order-1"})
+
+    assert first[0] == 202 and again[0] in (200, 202)
+    assert again[1]["id"] == first[1]["id"]
+    assert job_items(aws) == [first[1]["id"]], "one job item, one enqueue"
+
+
+def test_a_retried_v3_submit_returns_the_first_job(api, aws):
+    body = {"key": api.key, "prompt": "a red bicycle", "width": "512", "height": "512", "samples": "1"}
+    first = api.call("POST", "/api/v3/text2img", body, key=None, headers={"Idempotency-Key": "v3-1"})
+    again = api.call("POST", "/api/v3/text2img", body, key=None, headers={"Idempotency-Key": "v3-1"})
+
+    assert first[1]["id"] == again[1]["id"]
+    assert len(job_items(aws)) == 1
+
+
+def test_different_keys_or_owners_make_different_jobs(api, aws):
+    a = api.call("POST", "/v1/jobs", REQUEST, headers={"Idempotency-Key": "k1"})[1]["id"]
+    b = api.call("POST", "/v1/jobs", REQUEST, headers={"Idempotency-Key": "k2"})[1]["id"]
+    other = create_key(KeysTable(aws.keys_table), owner="bob").key
+    c = api.call("POST", "/v1/jobs", REQUEST, key=other, headers={"Idempotency-Key": "k1"})[1]["id"]
+    d = api.call("POST", "/v1/jobs", REQUEST)[1]["id"]
+
+    assert len({a, b, c, d}) == 4
+    assert len(job_items(aws)) == 4

@@ -1,0 +1,186 @@
+"""A1111 dialect: payload → canonical job, record → `{images, parameters, info}`, errors, listings."""
+
+from __future__ import annotations
+
+import pytest
+from sdapi.dialects import a1111
+from sdapi.errors import InvalidRequest, NotFound
+from sdapi.records import JobRecord
+from sdapi.schema.job import ControlMode, Dialect, InpaintFill, JobState, ResizeMode, Task
+
+from tests.unit.test_dialect_common import CATALOG, ctx
+
+
+def to_job(payload: dict, img2img: bool = False, **kwargs):
+    model = a1111.Img2ImgRequest if img2img else a1111.Txt2ImgRequest
+    return a1111.payload_to_job(model.model_validate(payload), ctx(), dialect=Dialect.A1111, **kwargs)
+
+
+def test_defaults_follow_the_worker_schema():
+    job = to_job({"prompt": "a cat"})
+    assert (job.sampler, job.scheduler, job.steps, job.cfg_scale) == ("Euler a", "automatic", 20, 7)
+    assert (job.width, job.height, job.batch_size, job.n_iter) == (512, 512, 1, 1)
+    assert job.model == "sd_xl_base_1.0" and job.pool == "sdxl" and job.vae is None and job.refiner is None
+
+
+def test_override_settings_pick_model_vae_and_clip_skip():
+    job = to_job(
+        {
+            "override_settings": {
+                "sd_model_checkpoint": "v1-5-pruned-emaonly.safetensors [6ce0161689]",
+                "sd_vae": "Automatic",
+                "CLIP_stop_at_last_layers": 2,
+            }
+        }
+    )
+    assert (
+        job.model == "v1-5-pruned-emaonly" and job.pool == "sd15" and job.vae is None and job.clip_skip == 2
+    )
+
+
+def test_img2img_with_mask_is_inpaint_with_a1111_fields():
+    job = to_job(
+        {
+            "init_images": ["QUJD"],
+            "mask": "data:image/png;base64,TUFTSw==",
+            "mask_blur": 8,
+            "inpainting_fill": 2,
+            "inpainting_mask_invert": 1,
+            "inpaint_full_res": 0,
+            "inpaint_full_res_padding": 16,
+            "resize_mode": 1,
+            "denoising_strength": 0.4,
+        },
+        img2img=True,
+    )
+    assert job.task == Task.INPAINT and job.resize_mode == ResizeMode.CROP_AND_RESIZE
+    assert job.mask.image == "TUFTSw==" and job.mask.blur == 8 and job.mask.invert is True
+    assert job.mask.fill == InpaintFill.LATENT_NOISE and job.mask.full_res is False
+    assert job.mask.full_res_padding == 16 and job.denoising_strength == 0.4
+
+
+def test_img2img_without_images_is_refused():
+    with pytest.raises(InvalidRequest) as raised:
+        to_job({"prompt": "x"}, img2img=True)
+    assert raised.value.problems[0].field == "init_images"
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"enable_hr": True}, "enable_hr"),
+        ({"tiling": True}, "tiling"),
+        ({"script_name": "x/y/z plot"}, "script_name"),
+        ({"width": 500}, "width"),
+        ({"seed": 2**40}, "seed"),
+        ({"refiner_checkpoint": "sd_xl_refiner_1.0", "refiner_switch_at": -0.5}, "refiner.switch_at"),
+    ],
+)
+def test_unsupported_or_invalid_values_name_the_field(payload, field):
+    with pytest.raises(InvalidRequest) as raised:
+        to_job(payload)
+    assert raised.value.problems[0].field == field
+    assert a1111.to_caller_path(field) in (
+        "enable_hr",
+        "tiling",
+        "script_name",
+        "width",
+        "seed",
+        "refiner_switch_at",
+    )
+
+
+def test_refiner_switch_at_one_means_no_refiner_and_none_means_the_default():
+    assert to_job({"refiner_checkpoint": "sd_xl_refiner_1.0", "refiner_switch_at": 1}).refiner is None
+    assert to_job({"refiner_checkpoint": "sd_xl_refiner_1.0"}).refiner.switch_at == 0.8
+
+
+def test_controlnet_units_accept_strings_and_ints_and_skip_disabled_ones():
+    scripts = {
+        "controlnet": {
+            "args": [
+                {"enabled": False, "model": "control_v11p_sd15_canny"},
+                {
+                    "model": "control_v11p_sd15_canny [d14c016b]",
+                    "module": "Canny",
+                    "resize_mode": 0,
+                    "control_mode": 2,
+                    "threshold_a": 300,
+                    "threshold_b": -1,
+                    "processor_res": -1,
+                    "image": "data:image/png;base64,SU1H",
+                },
+                {
+                    "model": "control_v11p_sd15_canny",
+                    "resize_mode": "Resize and Fill",
+                    "control_mode": "My prompt is more important",
+                    "lowvram": True,
+                },
+            ]
+        }
+    }
+    job = to_job(
+        {"alwayson_scripts": scripts, "override_settings": {"sd_model_checkpoint": "v1-5-pruned-emaonly"}}
+    )
+    first, second = job.controlnet
+    assert first.module == "canny" and first.resize_mode == ResizeMode.JUST_RESIZE
+    assert first.control_mode == ControlMode.CONTROLNET and first.image == "SU1H"
+    assert (first.threshold_a, first.threshold_b, first.processor_res) == (100, 200, 512)
+    assert second.resize_mode == ResizeMode.RESIZE_AND_FILL and second.control_mode == ControlMode.PROMPT
+    assert second.low_vram is True and second.threshold_a is None
+
+
+def test_unknown_controlnet_mode_names_the_unit_field():
+    with pytest.raises(InvalidRequest) as raised:
+        to_job({"alwayson_scripts": {"controlnet": {"args": [{"model": "m", "control_mode": "Loud"}]}}})
+    field = raised.value.problems[0].field
+    assert field == "controlnet[0].control_mode"
+    assert a1111.to_caller_path(field) == "alwayson_scripts.controlnet.args[0].control_mode"
+
+
+def test_response_body_and_pending_body():
+    job = to_job({"prompt": "a cat"})
+    record = JobRecord(
+        id=job.id,
+        owner="alice",
+        dialect=job.dialect,
+        pool=job.pool,
+        task=job.task,
+        model=job.model,
+        state=JobState.COMPLETED,
+        created_at=1,
+        request=job.request,
+        output_prefix="outputs/x/",
+        info='{"seed": 1}',
+    )
+    assert a1111.response_body(record, ["B64"]) == {
+        "images": ["B64"],
+        "parameters": job.request,
+        "info": '{"seed": 1}',
+    }
+    pending = a1111.pending_body(record.model_copy(update={"state": JobState.QUEUED}), 25)
+    assert pending["id"] == job.id and pending["status"] == "queued" and job.id in pending["detail"]
+
+
+def test_error_shapes():
+    status, body = a1111.error_body(NotFound("job 1 not found"))
+    assert status == 404 and body["error"] == "NotFound" and body["detail"] == "job 1 not found"
+    assert set(body) >= {"error", "detail", "body", "errors"}
+    status, body = a1111.validation_body(
+        [{"loc": ("body", "width"), "msg": "Input should be a valid integer", "type": "int_parsing"}],
+        {"width": "x"},
+    )
+    assert status == 422 and body["detail"][0]["loc"] == ["body", "width"] and "width" in body["errors"]
+
+
+def test_listings_come_from_the_catalog():
+    assert {m["model_name"] for m in a1111.sd_models_listing(CATALOG)} == {
+        "sd_xl_base_1.0",
+        "sd_xl_refiner_1.0",
+        "v1-5-pruned-emaonly",
+    }
+    assert a1111.sd_vae_listing(CATALOG) == [{"model_name": "sdxl_vae", "filename": "sdxl_vae"}]
+    assert a1111.options_listing(CATALOG)["sd_model_checkpoint"] == "sd_xl_base_1.0"
+    assert [r["name"] for r in a1111.face_restorers_listing(CATALOG)] == ["CodeFormer"]
+    schedulers = {s["name"] for s in a1111.schedulers_listing()}
+    assert "karras" in schedulers and "align_your_steps" not in schedulers

@@ -1,0 +1,114 @@
+"""Shared dialect helpers: seed loading for the dialect tests, path mapping, model choice, samplers."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sdapi.dialects.common import (
+    SubmitContext,
+    caller_paths,
+    choose_model,
+    loc_to_path,
+    prefixed,
+    remap,
+    resolve_sampler,
+    resolve_seed,
+    strip_data_url,
+)
+from sdapi.errors import FieldProblem, InvalidRequest, UrlRefused
+
+from local.catalog import local_catalog
+
+SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
+CATALOG = local_catalog()
+NOW = 1_763_700_000.0
+
+
+def seed_blocks(prefix: str) -> list[Any]:
+    """Every JSON code block of a seed document, in order (comments and trailing commas removed)."""
+    path = next(SEEDS.glob(f"{prefix}_*.txt"))
+    text = path.read_text(encoding="utf-8")
+    blocks = re.findall(r"```(?:json)?\s*\n(.*?)```", text, flags=re.S)
+    parsed = []
+    for block in blocks:
+        cleaned = re.sub(r"(?m)\s//[^\n]*$", "", block)
+        cleaned = re.sub(r",(\s*[}\]])", r"\1", cleaned)
+        try:
+            parsed.append(json.loads(cleaned))
+        except ValueError:
+            continue
+    return parsed
+
+
+def ctx(**overrides: Any) -> SubmitContext:
+    values: dict[str, Any] = {
+        "job_id": "1234567890",
+        "owner": "alice",
+        "key_id": "key_1",
+        "catalog": CATALOG,
+        "now": NOW,
+        "seed": 1629676606,
+        "subseed": 3939751520,
+    }
+    values.update(overrides)
+    return SubmitContext(**values)
+
+
+def test_seed_blocks_are_readable():
+    assert seed_blocks("000")[0]["input"]["api"]["endpoint"] == "/sdapi/v1/img2img"
+    assert seed_blocks("004")[0]["task"]["metadata"]["id"] == "test-i2i"
+
+
+def test_loc_to_path_formats_indices():
+    assert loc_to_path(("controlnet", 0, "model")) == "controlnet[0].model"
+    assert loc_to_path(("input", "payload", "width")) == "input.payload.width"
+
+
+def test_remap_translates_every_problem_and_keeps_the_error_type():
+    error = UrlRefused("init_images[0]", "is not https")
+
+    mapped = remap(error, prefixed("input.payload."))
+
+    assert isinstance(mapped, UrlRefused)
+    assert mapped.problems == [FieldProblem("input.payload.init_images[0]", "is not https")]
+    assert mapped.message == "input.payload.init_images[0]: is not https"
+
+
+def test_caller_paths_reraises_in_caller_paths():
+    with pytest.raises(InvalidRequest) as raised, caller_paths(lambda p: f"task.content.{p}"):
+        raise InvalidRequest.field("width", "must be a multiple of 8")
+    assert raised.value.problems[0].field == "task.content.width"
+
+
+def test_choose_model_picks_the_pool_holding_the_checkpoint():
+    assert choose_model(CATALOG, "v1-5-pruned-emaonly.safetensors").pool.name == "sd15"
+    assert choose_model(CATALOG, None).model == "sd_xl_base_1.0"
+    assert choose_model(CATALOG, None, pool_name="sd15").model == "v1-5-pruned-emaonly"
+
+
+def test_choose_model_refuses_unknown_and_foreign_checkpoints():
+    with pytest.raises(InvalidRequest) as unknown:
+        choose_model(CATALOG, "dreamshaper_8")
+    assert unknown.value.problems[0].field == "model" and "dreamshaper_8" in unknown.value.message
+    with pytest.raises(InvalidRequest) as foreign:
+        choose_model(CATALOG, "v1-5-pruned-emaonly", pool_name="sdxl")
+    assert "not served by pool 'sdxl'" in foreign.value.message
+
+
+def test_sampler_suffix_wins_over_the_scheduler_field_as_in_a1111():
+    assert resolve_sampler("DPM++ SDE Karras", None) == ("DPM++ SDE", "karras")
+    assert resolve_sampler("DPM++ 2M Karras", "exponential") == ("DPM++ 2M", "karras")
+    assert resolve_sampler("DPM++ SDE", "karras") == ("DPM++ SDE", "karras")
+    assert resolve_sampler("DPM++ 2M SDE", None) == ("DPM++ 2M SDE", "automatic")
+    assert resolve_sampler(None, None) == ("Euler a", "automatic")
+    assert resolve_sampler("k_euler_a", "Karras") == ("Euler a", "karras")
+
+
+def test_random_seed_and_data_urls():
+    assert resolve_seed(-1, 42) == 42 and resolve_seed(None, 42) == 42 and resolve_seed(7, 42) == 7
+    assert strip_data_url("data:image/png;base64,AAAA") == "AAAA"
+    assert strip_data_url("AAAA") == "AAAA"

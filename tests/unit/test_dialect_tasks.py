@@ -1,0 +1,134 @@
+"""Tasks dialect (seed 004): v1alpha2 and v1alpha1 requests, routing, URL inputs, answers."""
+
+from __future__ import annotations
+
+import pytest
+from sdapi.dialects import tasks
+from sdapi.errors import InvalidRequest
+from sdapi.records import JobRecord
+from sdapi.schema.job import Dialect, JobState, Task
+
+from tests.unit.test_dialect_common import ctx, seed_blocks
+
+LINK = "https://huggingface.co/datasets/huggingface/documentation-images/resolve/main/diffusers/cat.png"
+
+
+def v1alpha2_seed() -> dict:
+    return seed_blocks("004")[0]
+
+
+def v1alpha1_seed() -> dict:
+    return seed_blocks("004")[1]
+
+
+def test_seed_004_v1alpha2_maps_to_an_img2img_job_with_the_callers_id():
+    submit = tasks.from_v1alpha2(tasks.V1Alpha2Request.model_validate(v1alpha2_seed()))
+    tasks.check(submit)
+    link_path = "task.content.alwayson_scripts.image_link"
+    assert tasks.url_inputs(submit) == {link_path: LINK}
+
+    job = tasks.to_job(submit, ctx(job_id=submit.id, images={link_path: "Q0FU"}))
+
+    assert job.id == "test-i2i" and job.dialect == Dialect.TASKS and job.task == Task.IMG2IMG
+    assert job.init_images == ("Q0FU",) and job.steps == 16 and (job.width, job.height) == (512, 512)
+    assert job.pool == "sdxl" and job.model == "sd_xl_base_1.0"  # runtime "sdruntime" names no pool/model
+    assert job.output.prefix == "outputs/output/test-i2i/" and job.output.base64 is False
+    assert job.context == ""
+
+
+def test_seed_004_v1alpha1_routes_by_checkpoint():
+    submit = tasks.from_v1alpha1(v1alpha1_seed())
+    assert submit.id == "test-i2i" and submit.model == "v1-5-pruned-emaonly.safetensors"
+    link_path = "alwayson_scripts.image_link"
+
+    job = tasks.to_job(submit, ctx(job_id=submit.id, images={link_path: "Q0FU"}))
+
+    assert job.model == "v1-5-pruned-emaonly" and job.pool == "sd15" and job.init_images == ("Q0FU",)
+    assert job.output.prefix == "outputs/test-i2i/"
+
+
+def test_runtime_names_a_pool_or_a_checkpoint():
+    body = v1alpha2_seed()
+    body["task"]["metadata"]["runtime"] = "sd15"
+    submit = tasks.from_v1alpha2(tasks.V1Alpha2Request.model_validate(body))
+    job = tasks.to_job(
+        submit, ctx(job_id="test-i2i", images={"task.content.alwayson_scripts.image_link": "Q0FU"})
+    )
+    assert job.pool == "sd15" and job.model == "v1-5-pruned-emaonly"
+
+
+def test_text_to_image_with_an_image_link_is_refused():
+    body = v1alpha2_seed()
+    body["task"]["metadata"]["tasktype"] = "text-to-image"
+    submit = tasks.from_v1alpha2(tasks.V1Alpha2Request.model_validate(body))
+    with pytest.raises(InvalidRequest) as raised:
+        tasks.url_inputs(submit)
+    assert raised.value.problems[0].field == "task.content.alwayson_scripts.image_link"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "path"),
+    [
+        ("id", "bad id!", "task.metadata.id"),
+        ("prefix", "../etc", "task.metadata.prefix"),
+    ],
+)
+def test_ids_and_prefixes_are_checked(field, value, path):
+    body = v1alpha2_seed()
+    body["task"]["metadata"][field] = value
+    with pytest.raises(InvalidRequest) as raised:
+        tasks.check(tasks.from_v1alpha2(tasks.V1Alpha2Request.model_validate(body)))
+    assert raised.value.problems[0].field == path
+
+
+def test_v1alpha1_without_routing_fields_is_refused():
+    with pytest.raises(InvalidRequest) as raised:
+        tasks.from_v1alpha1({"prompt": "x", "alwayson_scripts": {"task": "image-to-image"}})
+    assert raised.value.problems[0].field == "alwayson_scripts.id_task"
+
+
+def test_paths_map_into_the_task_body():
+    submit = tasks.from_v1alpha2(tasks.V1Alpha2Request.model_validate(v1alpha2_seed()))
+    mapper = tasks.path_mapper(submit)
+    assert mapper("width") == "task.content.width"
+    assert mapper("init_images[0]") == "task.content.alwayson_scripts.image_link"
+    assert mapper("model") == "task.metadata.runtime"
+    v1 = tasks.path_mapper(tasks.from_v1alpha1(v1alpha1_seed()))
+    assert v1("model") == "alwayson_scripts.sd_model_checkpoint" and v1("steps") == "steps"
+
+
+def test_answers_have_the_seed_shape():
+    submit2 = tasks.from_v1alpha2(tasks.V1Alpha2Request.model_validate(v1alpha2_seed()))
+    record = JobRecord(
+        id="test-i2i",
+        owner="alice",
+        dialect="tasks",
+        pool="sdxl",
+        task="img2img",
+        model="sd_xl_base_1.0",
+        state=JobState.QUEUED,
+        created_at=1,
+        output_prefix="outputs/output/test-i2i/",
+        context={"k": 1},
+    )
+    body = tasks.submit_body(submit2, record, "outputbucket")
+    assert set(seed_blocks("004")[2]) <= set(body)
+    assert body == {
+        "id_task": "test-i2i",
+        "id": "test-i2i",
+        "runtime": "sdruntime",
+        "output_location": "s3://outputbucket/outputs/output/test-i2i",
+    }
+    submit1 = tasks.from_v1alpha1(v1alpha1_seed())
+    assert set(tasks.submit_body(submit1, record, "b")) == set(seed_blocks("004")[3])
+
+    running = tasks.status_body(record, "b")
+    assert running["result"] is None and running["status"] == "queued" and running["context"] == {"k": 1}
+    done = tasks.status_body(
+        record.model_copy(update={"state": JobState.COMPLETED, "outputs": ["outputs/output/test-i2i/0.png"]}),
+        "b",
+    )
+    assert done["result"] is True and done["image_url"] == ["s3://b/outputs/output/test-i2i/0.png"]
+    assert done["output_url"] == "s3://b/outputs/output/test-i2i"
+    failed = tasks.status_body(record.model_copy(update={"state": JobState.FAILED, "error": "boom"}), "b")
+    assert failed["result"] is False and failed["error"] == "boom"
