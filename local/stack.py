@@ -51,6 +51,7 @@ class StackOptions:
     api_key: str | None = None
     webhook_secret: str | None = None
     allow_loopback_urls: bool = False
+    allow_http_urls: bool = False
     device: str = "auto"
     sweep_interval_s: float = 15.0
     ready_timeout_s: float = 600.0
@@ -69,6 +70,7 @@ class StackOptions:
             api_key=env.get("SDAPI_LOCAL_KEY") or None,
             webhook_secret=env.get("SDAPI_LOCAL_WEBHOOK_SECRET") or None,
             allow_loopback_urls=_flag(env.get("SDAPI_ALLOW_LOOPBACK_URLS")),
+            allow_http_urls=_flag(env.get("SDAPI_ALLOW_HTTP_URLS")),
             device=env.get("SDAPI_DEVICE") or "auto",
         )
 
@@ -215,8 +217,10 @@ class LocalStack:
 
         settings = Settings.from_env(env)
         updates: dict[str, Any] = {"catalog": self.models.catalog if self.models else settings.catalog}
-        if self.options.allow_loopback_urls:
+        if self.options.allow_loopback_urls:  # loopback receivers speak plain http
             updates.update(allow_loopback_urls=True, allow_http_urls=True)
+        elif self.options.allow_http_urls:
+            updates["allow_http_urls"] = True
         if self.options.sync_wait_s is not None:
             updates["sync_wait_s"] = self.options.sync_wait_s
         env = settings.model_copy(update=updates).to_env()

@@ -226,9 +226,16 @@ def parser() -> argparse.ArgumentParser:
         "--url", default=os.environ.get("SDAPI_URL", DEFAULT_URL), help="API base URL (SDAPI_URL)"
     )
     root.add_argument("--key", default=os.environ.get("SDAPI_KEY"), help="API key (SDAPI_KEY)")
+    # The same two options are accepted after the command too (`sdapi generate "..." --url ... --key ...`);
+    # SUPPRESS keeps a value given before the command when they are absent after it.
+    connection = argparse.ArgumentParser(add_help=False)
+    connection.add_argument("--url", default=argparse.SUPPRESS, help="API base URL (SDAPI_URL)")
+    connection.add_argument("--key", default=argparse.SUPPRESS, help="API key (SDAPI_KEY)")
     commands = root.add_subparsers(dest="command", required=True)
 
-    generate = commands.add_parser("generate", help="submit a txt2img job, show progress, save the images")
+    generate = commands.add_parser(
+        "generate", parents=[connection], help="submit a txt2img job, show progress, save the images"
+    )
     generate.add_argument("prompt")
     generate.add_argument("--negative", help="negative prompt")
     generate.add_argument("--model", help="checkpoint name (default: the deployment's)")
@@ -244,11 +251,11 @@ def parser() -> argparse.ArgumentParser:
     generate.add_argument("--timeout", type=float, default=1800.0, help="give up after this many seconds")
     generate.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    status = commands.add_parser("status", help="show a job")
+    status = commands.add_parser("status", parents=[connection], help="show a job")
     status.add_argument("job_id")
     status.add_argument("--json", action="store_true", help="also print the full JSON")
 
-    load = commands.add_parser("load", help="queue depth and instances per pool")
+    load = commands.add_parser("load", parents=[connection], help="queue depth and instances per pool")
     load.add_argument("--json", action="store_true")
     return root
 
