@@ -41,9 +41,8 @@ FAKE_AWS = {
 
 
 def settings_env() -> dict[str, str]:
-    from sdapi.config import Settings
-
     from local.catalog import local_catalog
+    from sdapi.config import Settings
 
     settings = Settings(
         jobs_table="sdapi-jobs", keys_table="sdapi-keys", bucket="sdapi-data", catalog=local_catalog()
@@ -138,13 +137,12 @@ def requests_bench(n: int) -> dict[str, object]:
     from moto import mock_aws
 
     with mock_aws():
+        from local.catalog import local_catalog
+        from local.resources import create_resources
         from sdapi.auth import create_key
         from sdapi.aws.clients import client
         from sdapi.aws.keys_table import KeysTable
         from sdapi.config import Settings
-
-        from local.catalog import local_catalog
-        from local.resources import create_resources
 
         resources = create_resources(Settings.from_env(), catalog=local_catalog())
         key = create_key(KeysTable(resources.keys_table), owner="bench").key

@@ -85,6 +85,11 @@ def run(deliveries: int, latency_runs: int) -> dict[str, Any]:
         del os.environ[name]
     import boto3
     from moto import mock_aws
+
+    from local.catalog import local_catalog
+    from local.lambda_context import LambdaContext
+    from local.pollers import StreamPoller
+    from local.resources import create_resources
     from sdapi.auth import create_key
     from sdapi.aws import clients
     from sdapi.aws.bucket import Bucket
@@ -98,11 +103,6 @@ def run(deliveries: int, latency_runs: int) -> dict[str, Any]:
     from sdapi.webhooks.dispatcher import Dispatcher
     from sdapi.webhooks.message import WebhookMessage
     from sdapi.webhooks.transport import GuardedSender
-
-    from local.catalog import local_catalog
-    from local.lambda_context import LambdaContext
-    from local.pollers import StreamPoller
-    from local.resources import create_resources
 
     receiver = Receiver()
     base = Settings(

@@ -14,9 +14,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Family, ModelEntry
-
 from inference_container.errors import InvalidJob
+from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Family, ModelEntry
 
 log = logging.getLogger(__name__)
 

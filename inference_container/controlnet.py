@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from sdapi.schema.job import ControlMode, ControlNetUnit, Job, ResizeMode
 
 from inference_container.errors import InvalidJob
 from inference_container.imaging import decode_image, resize_image
 from inference_container.infotext import number
+from sdapi.schema.job import ControlMode, ControlNetUnit, Job, ResizeMode
 
 PREPROCESSORS = ("none", "canny")
 RESIZE_LABELS = {

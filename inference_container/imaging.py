@@ -8,9 +8,9 @@ import io
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sdapi.schema.job import InpaintFill, Mask, ResizeMode
 
 from inference_container.errors import InvalidJob
+from sdapi.schema.job import InpaintFill, Mask, ResizeMode
 
 
 def decode_image(data: str, field: str) -> Image.Image:

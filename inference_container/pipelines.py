@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from sdapi.schema.catalog import Family, ModelEntry
-from sdapi.schema.job import Task
 
 from inference_container.catalog import ModelCatalog
 from inference_container.errors import InvalidJob, ModelLoadError
+from sdapi.schema.catalog import Family, ModelEntry
+from sdapi.schema.job import Task
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ import inspect
 from typing import Any
 
 import diffusers
-from sdapi.schema.samplers import SAMPLERS, SCHEDULES, SamplerSpec, find_sampler, resolve_schedule
 
 from inference_container.errors import InvalidJob
+from sdapi.schema.samplers import SAMPLERS, SCHEDULES, SamplerSpec, find_sampler, resolve_schedule
 
 _SIGMA_FLAGS = ("use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas")
 

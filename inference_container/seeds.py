@@ -10,6 +10,7 @@ per-image generators on the execution device, seeded the same way, so nothing is
 from __future__ import annotations
 
 import torch
+
 from sdapi.schema.job import Job
 
 

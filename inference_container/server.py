@@ -20,11 +20,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from pydantic import ValidationError
-from sdapi.schema.job import Job
-from sdapi.schema.manifest import InvocationError
 
 from inference_container.config import ContainerConfig
 from inference_container.errors import JobError
+from sdapi.schema.job import Job
+from sdapi.schema.manifest import InvocationError
 
 log = logging.getLogger("inference_container")
 

@@ -11,9 +11,6 @@ from typing import Any
 import numpy as np
 import torch
 from PIL import Image
-from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Family, ModelEntry
-from sdapi.schema.job import InpaintFill, Job, ResizeMode, Task
-from sdapi.schema.manifest import Manifest, Timings
 
 from inference_container import controlnet as cn
 from inference_container import imaging, infotext, samplers, seeds
@@ -21,6 +18,9 @@ from inference_container.catalog import ModelCatalog
 from inference_container.errors import InvalidJob, JobError
 from inference_container.pipelines import LoadedCheckpoint, ModelCache
 from inference_container.storage import JobNotRunnable, JobTracker, OutputStore
+from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Family, ModelEntry
+from sdapi.schema.job import InpaintFill, Job, ResizeMode, Task
+from sdapi.schema.manifest import Manifest, Timings
 
 log = logging.getLogger(__name__)
 

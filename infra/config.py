@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
 from sdapi.config import Limits
 from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Catalog, Family, ModelEntry, Pool
 

@@ -13,6 +13,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+
 from sdapi.schema import items as I
 
 SNS_MANAGED_KEY = "alias/aws/sns"

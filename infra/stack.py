@@ -6,8 +6,6 @@ from pathlib import Path
 
 from aws_cdk import Acknowledgment, CfnOutput, Duration, Stack, Validations
 from constructs import Construct
-from sdapi.config import Settings
-from sdapi.schema import items as I
 
 from infra.api import Api
 from infra.config import ConfigError, DeployConfig, camel
@@ -16,6 +14,8 @@ from infra.inference import InferencePool, container_image
 from infra.monitoring import Monitoring
 from infra.notifications import Completion, JobEvents, Sweeper, Topics, Webhooks
 from infra.storage import ASYNC_FAILURE, ASYNC_OUTPUT, INPUTS, OUTPUTS, UPLOADS, Storage
+from sdapi.config import Settings
+from sdapi.schema import items as I
 
 LAMBDA_ENV_LIMIT = 4096
 WEBHOOK_VISIBILITY = Duration.minutes(12)  # AWS: at least 6x the webhook function timeout

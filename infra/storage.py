@@ -6,9 +6,9 @@ from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
-from sdapi.schema import items as I
 
 from infra.config import DeployConfig
+from sdapi.schema import items as I
 
 INPUTS = "inputs/"
 OUTPUTS = "outputs/"

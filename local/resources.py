@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+
 from sdapi.config import Settings
 from sdapi.schema import items as I
 from sdapi.schema.catalog import Catalog

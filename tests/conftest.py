@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
+from local.catalog import local_catalog
 from sdapi.auth import Principal, create_key
 from sdapi.config import Settings
 from sdapi.ids import new_id
 from sdapi.schema.catalog import Catalog
 from sdapi.schema.job import Job
-
-from local.catalog import local_catalog
 
 
 @pytest.fixture
@@ -58,9 +58,9 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def aws(aws_credentials: None, settings: Settings) -> Iterator[Any]:
     from moto import mock_aws
-    from sdapi.aws import clients
 
     from local.resources import create_resources
+    from sdapi.aws import clients
 
     clients.reset()
     with mock_aws():

@@ -15,13 +15,13 @@ import pytest
 import torch
 from moto import mock_aws
 from PIL import Image
-from sdapi.schema import items
-from sdapi.schema.job import Job
 
 from inference_container.catalog import ModelCatalog
 from inference_container.pipelines import ModelCache
 from inference_container.tiny import DEFAULT_NAMES, build_tiny_catalog
 from inference_container.worker import Worker
+from sdapi.schema import items
+from sdapi.schema.job import Job
 
 pytestmark = pytest.mark.container
 

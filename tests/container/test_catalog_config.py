@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from sdapi.schema.catalog import Family
 
 from inference_container.catalog import ModelCatalog
 from inference_container.config import ContainerConfig
 from inference_container.errors import InvalidJob
 from inference_container.faces import FaceRestorationNet, HaarDetector, load_restorer, save_restorer
+from sdapi.schema.catalog import Family
 
 pytestmark = pytest.mark.container
 

@@ -6,10 +6,10 @@ import json
 
 import numpy as np
 import pytest
-from sdapi.schema.samplers import SAMPLERS, SCHEDULES
 
 from inference_container.errors import InvalidJob
 from inference_container.samplers import supported_samplers
+from sdapi.schema.samplers import SAMPLERS, SCHEDULES
 from tests.container.conftest import make_job, mask_b64, pixels, png_b64
 
 pytestmark = pytest.mark.container

@@ -16,10 +16,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from sdapi.schema.manifest import InvocationError, Manifest
 
 from inference_container.config import ContainerConfig
 from inference_container.server import InferenceServer
+from sdapi.schema.manifest import InvocationError, Manifest
 from tests.container.conftest import BUCKET, TABLE, make_job, put_job_item
 
 pytestmark = pytest.mark.container

@@ -9,10 +9,10 @@ import json
 
 import pytest
 from PIL import Image
-from sdapi.schema import items
 
 from inference_container.storage import OutputStore
 from inference_container.worker import Worker
+from sdapi.schema import items
 from tests.container.conftest import BUCKET, TABLE, get_item, make_job, png_b64, put_job_item
 
 pytestmark = pytest.mark.container

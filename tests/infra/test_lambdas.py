@@ -7,7 +7,6 @@ import json
 
 from sdapi.config import Settings
 from sdapi.schema.catalog import Catalog
-
 from tests.infra.helpers import of_type
 
 HANDLERS = {

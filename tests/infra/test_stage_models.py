@@ -7,10 +7,10 @@ import json
 import boto3
 import pytest
 from moto import mock_aws
-from sdapi.schema.catalog import ModelEntry
 
 from infra.config import DeployConfig
 from infra.stage_models import hf_wanted, main, stage
+from sdapi.schema.catalog import ModelEntry
 
 CONFIG = DeployConfig.from_context(
     {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import boto3
 import pytest
 import requests
-from sdapi.ids import new_id
 
+from sdapi.ids import new_id
 from tests.integration.test_api_support import (
     PNG,
     PNG_B64,

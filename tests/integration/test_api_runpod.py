@@ -7,9 +7,9 @@ import copy
 import json
 
 import pytest
+
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.schema.job import JobState
-
 from tests.integration.test_api_support import (
     PNG_B64,
     Api,

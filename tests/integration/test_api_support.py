@@ -12,6 +12,9 @@ from typing import Any
 
 import boto3
 import pytest
+
+from local.http_gateway import build_proxy_event
+from local.lambda_context import LambdaContext
 from sdapi.api import deps
 from sdapi.auth import Authenticator
 from sdapi.aws.bucket import Bucket
@@ -21,9 +24,6 @@ from sdapi.aws.sagemaker import SageMaker, SageMakerRuntime
 from sdapi.config import Settings
 from sdapi.schema.job import JobState
 from sdapi.service.jobs import JobService
-
-from local.http_gateway import build_proxy_event
-from local.lambda_context import LambdaContext
 
 
 def png_bytes(size: tuple[int, int] = (16, 16), color: tuple[int, int, int] = (10, 200, 30)) -> bytes:

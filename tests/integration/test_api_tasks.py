@@ -6,8 +6,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-from sdapi.aws.jobs_table import JobsTable
 
+from sdapi.aws.jobs_table import JobsTable
 from tests.integration.test_api_support import PNG, Api, Worker, api_handler, install, other_key, settings_for
 from tests.unit.test_dialect_common import seed_blocks
 

@@ -4,9 +4,9 @@ server on 127.0.0.1), processing/fetch/success/failed bodies, system_load, error
 from __future__ import annotations
 
 import pytest
+
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.ids import new_id
-
 from tests.integration.test_api_support import PNG, PNG_B64, Api, Worker, api_handler, install, settings_for
 from tests.unit.test_dialect_common import seed_blocks
 

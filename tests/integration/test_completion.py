@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import boto3
 import pytest
+
 from sdapi.aws.bucket import Bucket
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.errors import UpstreamUnavailable

@@ -8,9 +8,9 @@ import time
 
 import boto3
 import pytest
+
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.schema.job import JobState
-
 from tests.integration.test_events_harness import Pipeline, manifest, notification, webhook_settings
 
 

@@ -15,11 +15,11 @@ from typing import Any
 import boto3
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sqs.models import sqs_backends
-from sdapi.config import Settings
-from sdapi.schema.catalog import Catalog
 
 from local.lambda_context import LambdaContext
 from local.pollers import StreamPoller
+from sdapi.config import Settings
+from sdapi.schema.catalog import Catalog
 
 REGION = "us-east-1"
 

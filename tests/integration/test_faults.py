@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+
 from sdapi.aws.bucket import Bucket
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.aws.sagemaker import SageMaker
@@ -17,7 +18,6 @@ from sdapi.errors import UpstreamUnavailable
 from sdapi.schema.items import COUNTER_FIELDS
 from sdapi.schema.job import ACTIVE_STATES, JobState
 from sdapi.service.jobs import JobService
-
 from tests.integration.test_events_harness import Pipeline, manifest, notification, webhook_settings
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import boto3
 import pytest
+
 from sdapi.auth import create_key
 from sdapi.aws.keys_table import KeysTable
-
 from tests.integration.test_api_support import Api, api_handler, install, settings_for
 
 REQUEST = {"prompt": "a red bicycle", "width": 64, "height": 64, "seed": 7}

@@ -7,6 +7,7 @@ import time
 
 import boto3
 import pytest
+
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.errors import Conflict, Gone, InvalidRequest, NotFound
 from sdapi.ids import new_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from sdapi.auth import Authenticator
 from sdapi.aws.keys_table import KeysTable
 from sdapi.cli.keys import main

@@ -7,9 +7,9 @@ import time
 
 import boto3
 import pytest
+
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.ids import new_id
-
 from tests.integration.test_api_support import Api, Worker, api_handler, install, settings_for
 
 DAY = 86400

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.errors import Conflict
 from sdapi.records import JobRecord

@@ -6,6 +6,7 @@ import json
 
 import boto3
 import pytest
+
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.errors import Conflict, InvalidRequest, UpstreamUnavailable
 from sdapi.schema.items import counters_id

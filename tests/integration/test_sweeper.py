@@ -6,11 +6,11 @@ import time
 
 import boto3
 import pytest
+from standardwebhooks import Webhook
+
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.schema.items import counters_id
 from sdapi.schema.job import JobState
-from standardwebhooks import Webhook
-
 from tests.integration.test_events_harness import Pipeline, manifest, notification, webhook_settings
 
 

@@ -8,12 +8,12 @@ import json
 import time
 
 import pytest
-from sdapi.aws.jobs_table import JobsTable
-from sdapi.errors import UrlRefused
-from sdapi.schema.job import JobState
 from standardwebhooks import Webhook
 from werkzeug import Request, Response
 
+from sdapi.aws.jobs_table import JobsTable
+from sdapi.errors import UrlRefused
+from sdapi.schema.job import JobState
 from tests.integration.test_events_harness import Pipeline, manifest, notification, webhook_settings
 
 PNG = base64.b64decode(

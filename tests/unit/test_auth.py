@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+
 from sdapi.auth import Authenticator, Principal, create_key, hash_key, key_from_request
 from sdapi.errors import Unauthorized
 

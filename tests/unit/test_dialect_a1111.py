@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
 from sdapi.dialects import a1111
 from sdapi.errors import InvalidRequest, NotFound
 from sdapi.records import JobRecord
 from sdapi.schema.job import ControlMode, Dialect, InpaintFill, JobState, ResizeMode, Task
-
 from tests.unit.test_dialect_common import CATALOG, ctx
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from local.catalog import local_catalog
 from sdapi.dialects.common import (
     SubmitContext,
     caller_paths,
@@ -20,8 +22,6 @@ from sdapi.dialects.common import (
     strip_data_url,
 )
 from sdapi.errors import FieldProblem, InvalidRequest, UrlRefused
-
-from local.catalog import local_catalog
 
 SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
 CATALOG = local_catalog()

@@ -6,11 +6,11 @@ import json
 
 import pytest
 from pydantic import ValidationError
+
 from sdapi.dialects import native
 from sdapi.errors import InvalidRequest
 from sdapi.records import JobRecord
 from sdapi.schema.job import Dialect, JobState, Task
-
 from tests.unit.test_dialect_common import ctx
 
 

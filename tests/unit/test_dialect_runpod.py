@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from sdapi.dialects import runpod
 from sdapi.errors import InvalidRequest
 from sdapi.records import Counters, JobRecord, SystemLoad
 from sdapi.schema.job import ControlMode, Dialect, JobState, ResizeMode, Task
-
 from tests.unit.test_dialect_common import NOW, ctx, seed_blocks
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
 from sdapi.dialects import tasks
 from sdapi.errors import InvalidRequest
 from sdapi.records import JobRecord
 from sdapi.schema.job import Dialect, JobState, Task
-
 from tests.unit.test_dialect_common import ctx, seed_blocks
 
 LINK = "https://huggingface.co/datasets/huggingface/documentation-images/resolve/main/diffusers/cat.png"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
+
 from sdapi.dialects import v3
 from sdapi.errors import InvalidRequest, Unauthorized
 from sdapi.records import Counters, JobRecord, SystemLoad
 from sdapi.schema.job import Dialect, JobState, Task
-
 from tests.unit.test_dialect_common import ctx, seed_blocks
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 
 import pytest
+
 from sdapi.config import Limits
 from sdapi.errors import InvalidRequest
 from sdapi.images import check_base64_image, decode_base64, strip_data_url, to_base64
-
 from tests.conftest import image_b64
 
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from pydantic import ValidationError
+
 from sdapi.config import Limits, Settings
 from sdapi.schema import SAMPLERS, Catalog, Job, split_sampler_name
 from sdapi.schema.catalog import Family

@@ -9,6 +9,7 @@ import ssl
 
 import pytest
 from pytest_httpserver import HTTPServer
+
 from sdapi import urlguard
 from sdapi.errors import UrlRefused
 from sdapi.urlguard import UrlPolicy, UrlUnreachable, check_url, fetch_image, guarded_request

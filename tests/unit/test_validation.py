@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 
 import pytest
+
 from sdapi.config import Limits
 from sdapi.errors import InvalidRequest
 from sdapi.validation import normalize, validate
-
 from tests.conftest import image_b64
 
 

@@ -6,6 +6,7 @@ import random
 from email.utils import formatdate
 
 import pytest
+
 from sdapi.webhooks.policy import HOP_CAP_S, Attempt, Verdict, backoff_s, classify, decide, retry_after_s
 
 NOW = 1_800_000_000.0

@@ -8,10 +8,11 @@ import hmac
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sdapi.auth import new_webhook_secret
-from sdapi.webhooks.signing import signed_headers
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
+
+from sdapi.auth import new_webhook_secret
+from sdapi.webhooks.signing import signed_headers
 
 BODY = '{"id":"123","status":"COMPLETED"}'
 
