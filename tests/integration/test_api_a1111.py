@@ -8,25 +8,18 @@ import json
 
 import pytest
 
-from tests.integration.test_api_support import (
+from tests.integration.api_support import (
     PNG_B64,
-    Api,
-    Worker,
-    api_handler,
-    install,
+    api_env,
     other_key,
-    settings_for,
 )
 from tests.unit.test_dialect_common import seed_blocks
 
 
 @pytest.fixture
 def env(aws, api_key, monkeypatch):
-    settings = settings_for(aws)
-    handler = api_handler(monkeypatch, settings)
-    worker = Worker(settings)
-    install(settings, worker)
-    return Api(handler, api_key.key), worker, aws
+    api, worker, _ = api_env(aws, api_key, monkeypatch)
+    return api, worker, aws
 
 
 def test_txt2img_waits_and_answers_images_parameters_info(env):

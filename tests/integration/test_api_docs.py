@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.test_api_support import Api, api_handler, install, settings_for
+from tests.integration.api_support import Api, api_handler, install, settings_for
 
 ROUTES = {
     ("post", "/v1/jobs"),

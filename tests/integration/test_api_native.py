@@ -7,25 +7,18 @@ import pytest
 import requests
 
 from sdapi.ids import new_id
-from tests.integration.test_api_support import (
+from tests.integration.api_support import (
     PNG,
     PNG_B64,
-    Api,
-    Worker,
-    api_handler,
-    install,
+    api_env,
     other_key,
-    settings_for,
 )
 
 
 @pytest.fixture
 def env(aws, api_key, monkeypatch):
-    settings = settings_for(aws)
-    handler = api_handler(monkeypatch, settings)
-    worker = Worker(settings)
-    install(settings, worker)
-    return Api(handler, api_key.key), worker, aws
+    api, worker, _ = api_env(aws, api_key, monkeypatch)
+    return api, worker, aws
 
 
 def test_submit_then_read_then_images_inline(env):

@@ -10,26 +10,19 @@ import pytest
 
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.schema.job import JobState
-from tests.integration.test_api_support import (
+from tests.integration.api_support import (
     PNG_B64,
-    Api,
     Worker,
-    api_handler,
-    install,
+    api_env,
     other_key,
-    settings_for,
 )
 from tests.unit.test_dialect_common import seed_blocks
 
 
 @pytest.fixture
 def env(aws, api_key, monkeypatch):
-    settings = settings_for(aws)
-    handler = api_handler(monkeypatch, settings)
-    worker = Worker(settings)
-    worker.enabled = False
-    install(settings, worker)
-    return Api(handler, api_key.key), worker, aws
+    api, worker, _ = api_env(aws, api_key, monkeypatch, worker=False)
+    return api, worker, aws
 
 
 def seed_request(prefix: str) -> dict:

@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from sdapi.aws.jobs_table import JobsTable
-from tests.integration.test_api_support import PNG, Api, Worker, api_handler, install, other_key, settings_for
+from tests.integration.api_support import PNG, Worker, api_env, other_key
 from tests.unit.test_dialect_common import seed_blocks
 
 
@@ -19,11 +19,11 @@ def httpserver_listen_address():
 
 @pytest.fixture
 def env(aws, api_key, monkeypatch, httpserver):
-    settings = settings_for(aws, allow_loopback_urls=True, allow_http_urls=True)
-    handler = api_handler(monkeypatch, settings)
-    install(settings)
+    api, _, _ = api_env(
+        aws, api_key, monkeypatch, worker=False, allow_loopback_urls=True, allow_http_urls=True
+    )
     httpserver.expect_request("/cat.png").respond_with_data(PNG, content_type="image/png")
-    return Api(handler, api_key.key), aws, httpserver
+    return api, aws, httpserver
 
 
 def v1alpha2(server) -> dict:

@@ -7,7 +7,7 @@ import pytest
 
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.ids import new_id
-from tests.integration.test_api_support import PNG, PNG_B64, Api, Worker, api_handler, install, settings_for
+from tests.integration.api_support import PNG, PNG_B64, Worker, api_env, install
 from tests.unit.test_dialect_common import seed_blocks
 
 
@@ -18,15 +18,13 @@ def httpserver_listen_address():
 
 @pytest.fixture
 def env(aws, api_key, monkeypatch, httpserver):
-    settings = settings_for(aws, allow_loopback_urls=True, allow_http_urls=True)
-    handler = api_handler(monkeypatch, settings)
-    worker = Worker(settings)
-    worker.enabled = False
-    install(settings, worker)
+    api, worker, _ = api_env(
+        aws, api_key, monkeypatch, worker=False, allow_loopback_urls=True, allow_http_urls=True
+    )
     httpserver.expect_request("/cat.png").respond_with_data(PNG, content_type="image/png")
     httpserver.expect_request("/mask.png").respond_with_data(PNG, content_type="image/png")
     httpserver.expect_request("/page.html").respond_with_data("<html></html>", content_type="text/html")
-    return Api(handler, api_key.key), worker, aws, httpserver
+    return api, worker, aws, httpserver
 
 
 def seed_body(httpserver, key: str) -> dict:

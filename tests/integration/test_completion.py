@@ -41,9 +41,16 @@ def handler_module(aws, monkeypatch):
 
 
 def manifest(job, **changes) -> str:
-    values = dict(job_id=job.id, images=[f"{job.output.prefix}0.png", f"{job.output.prefix}1.png"],
-                  n_generated=1, info='{"seed": 1234}', nsfw=[False], started_at=100.0, finished_at=103.5,
-                  timings={"total_s": 3.5, "inference_s": 3.0})
+    values = dict(
+        job_id=job.id,
+        images=[f"{job.output.prefix}0.png", f"{job.output.prefix}1.png"],
+        n_generated=1,
+        info='{"seed": 1234}',
+        nsfw=[False],
+        started_at=100.0,
+        finished_at=103.5,
+        timings={"total_s": 3.5, "inference_s": 3.0},
+    )
     values.update(changes)
     return Manifest(**values).model_dump_json()
 
@@ -57,10 +64,15 @@ def success(aws, job, body: str | None, inference_id: str | None = None, inline:
         else:
             boto3.client("s3").put_object(Bucket=aws.bucket, Key=f"async-output/{job.id}.out", Body=body)
     return {
-        "awsRegion": "us-east-1", "eventTime": "2026-11-21T20:00:00.000Z", "invocationStatus": "Completed",
+        "awsRegion": "us-east-1",
+        "eventTime": "2026-11-21T20:00:00.000Z",
+        "invocationStatus": "Completed",
         "requestParameters": {"endpointName": "sdapi-sdxl", "inputLocation": f"s3://{aws.bucket}/inputs/x"},
-        "responseParameters": params, "inferenceId": inference_id or job.id, "eventVersion": "1.0",
-        "eventSource": "aws:sagemaker", "eventName": "InferenceResult",
+        "responseParameters": params,
+        "inferenceId": inference_id or job.id,
+        "eventVersion": "1.0",
+        "eventSource": "aws:sagemaker",
+        "eventName": "InferenceResult",
     }
 
 
@@ -71,10 +83,14 @@ def failure(aws, job, reason: str, error: InvocationError | None = None) -> dict
             Bucket=aws.bucket, Key=f"async-failure/{job.id}.err", Body=error.model_dump_json()
         )
     return {
-        "awsRegion": "us-east-1", "invocationStatus": "Failed", "failureReason": reason,
+        "awsRegion": "us-east-1",
+        "invocationStatus": "Failed",
+        "failureReason": reason,
         "requestParameters": {"endpointName": "sdapi-sdxl"},
         "responseParameters": {"contentType": "application/json", "failureLocation": location},
-        "inferenceId": job.id, "eventVersion": "1.0", "eventSource": "aws:sagemaker",
+        "inferenceId": job.id,
+        "eventVersion": "1.0",
+        "eventSource": "aws:sagemaker",
     }
 
 
@@ -91,8 +107,12 @@ def deliver(aws, *messages: dict | str) -> dict:
     return {
         "Records": [
             {
-                "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                "attributes": {}, "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
                 "eventSource": "aws:sqs",
                 "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:sdapi-completion",
                 "awsRegion": "us-east-1",
@@ -146,8 +166,9 @@ def test_failure_takes_the_containers_reason(handler_module, service, aws, make_
     service.submit(job)
     error = InvocationError(error="CUDA out of memory at 2048x2048", type="OutOfMemory", job_id=job.id)
 
-    handler_module.handler(deliver(aws, failure(aws, job, "ClientError: Received server error (500)", error)),
-                           Context())
+    handler_module.handler(
+        deliver(aws, failure(aws, job, "ClientError: Received server error (500)", error)), Context()
+    )
 
     record = service.get(job.id, "alice")
     assert record.state == JobState.FAILED

@@ -11,7 +11,7 @@ import pytest
 
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.schema.job import JobState
-from tests.integration.test_events_harness import Pipeline, manifest, notification, webhook_settings
+from tests.integration.events_harness import Pipeline, manifest, notification, webhook_settings
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from sdapi.errors import UpstreamUnavailable
 from sdapi.schema.items import COUNTER_FIELDS
 from sdapi.schema.job import ACTIVE_STATES, JobState
 from sdapi.service.jobs import JobService
-from tests.integration.test_events_harness import Pipeline, manifest, notification, webhook_settings
+from tests.integration.events_harness import Pipeline, manifest, notification, webhook_settings
 
 
 @pytest.fixture

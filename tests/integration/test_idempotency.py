@@ -7,7 +7,7 @@ import pytest
 
 from sdapi.auth import create_key
 from sdapi.aws.keys_table import KeysTable
-from tests.integration.test_api_support import Api, api_handler, install, settings_for
+from tests.integration.api_support import Api, api_handler, install, settings_for
 
 REQUEST = {"prompt": "a red bicycle", "width": 64, "height": 64, "seed": 7}
 

@@ -143,7 +143,9 @@ def test_outputs_as_presigned_urls_and_base64(service, aws, make_job):
     s3.put_object(Bucket=aws.bucket, Key=f"outputs/{job.id}/0.png", Body=b"image-0")
     s3.put_object(Bucket=aws.bucket, Key=f"outputs/{job.id}/1.png", Body=b"map-1")
     record = JobsTable(aws.jobs_table).transition(
-        job.id, JobState.COMPLETED, expected=[JobState.QUEUED],
+        job.id,
+        JobState.COMPLETED,
+        expected=[JobState.QUEUED],
         updates={"outputs": [f"outputs/{job.id}/0.png", f"outputs/{job.id}/1.png"], "n_generated": 1},
     )
 

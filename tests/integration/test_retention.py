@@ -10,18 +10,15 @@ import pytest
 
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.ids import new_id
-from tests.integration.test_api_support import Api, Worker, api_handler, install, settings_for
+from tests.integration.api_support import Api, Worker, api_env
 
 DAY = 86400
 
 
 @pytest.fixture
 def env(aws, api_key, monkeypatch):
-    settings = settings_for(aws, job_retention_days=7)
-    handler = api_handler(monkeypatch, settings)
-    worker = Worker(settings)
-    install(settings, worker)
-    return Api(handler, api_key.key), worker, aws
+    api, worker, _ = api_env(aws, api_key, monkeypatch, job_retention_days=7)
+    return api, worker, aws
 
 
 def completed_job(api: Api, worker: Worker) -> str:

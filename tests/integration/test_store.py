@@ -18,8 +18,16 @@ def store(aws):
 def put(store, make_job, now=1000.0, **overrides):
     job = make_job(**overrides)
     record = JobRecord(
-        id=job.id, owner=job.owner, dialect=job.dialect, pool=job.pool, task=job.task, model=job.model,
-        state=JobState.QUEUED, created_at=now, output_prefix=job.output.prefix, deadline_at=now + 60,
+        id=job.id,
+        owner=job.owner,
+        dialect=job.dialect,
+        pool=job.pool,
+        task=job.task,
+        model=job.model,
+        state=JobState.QUEUED,
+        created_at=now,
+        output_prefix=job.output.prefix,
+        deadline_at=now + 60,
         summary={"cfg_scale": 7.5, "nested": {"f": 0.25}},
     )
     store.create(job, record)
@@ -50,10 +58,19 @@ def test_create_with_a_taken_id_conflicts(store, make_job):
 def test_transition_moves_counters_and_leaves_the_index_when_terminal(store, make_job):
     job = put(store, make_job)
 
-    running = store.transition(job.id, JobState.IN_PROGRESS, expected=[JobState.QUEUED],
-                               updates={"started_at": 1001.0, "deadline_at": 1601.0})
-    done = store.transition(job.id, JobState.COMPLETED, expected=[JobState.IN_PROGRESS],
-                            updates={"outputs": ["outputs/x/0.png"], "n_generated": 1}, exec_ms=2500)
+    running = store.transition(
+        job.id,
+        JobState.IN_PROGRESS,
+        expected=[JobState.QUEUED],
+        updates={"started_at": 1001.0, "deadline_at": 1601.0},
+    )
+    done = store.transition(
+        job.id,
+        JobState.COMPLETED,
+        expected=[JobState.IN_PROGRESS],
+        updates={"outputs": ["outputs/x/0.png"], "n_generated": 1},
+        exec_ms=2500,
+    )
 
     assert running.state == JobState.IN_PROGRESS and running.deadline_at == 1601.0
     assert done.state == JobState.COMPLETED and done.active_pool is None and done.deadline_at is None
@@ -90,8 +107,9 @@ def test_retry_transition_counts_retried_and_rejoins_the_index(store, make_job):
     job = put(store, make_job)
     store.transition(job.id, JobState.FAILED, expected=[JobState.QUEUED])
 
-    again = store.transition(job.id, JobState.QUEUED, expected=[JobState.FAILED],
-                             updates={"attempt": 1, "deadline_at": 5000.0})
+    again = store.transition(
+        job.id, JobState.QUEUED, expected=[JobState.FAILED], updates={"attempt": 1, "deadline_at": 5000.0}
+    )
 
     assert again.active_pool == "sdxl" and again.attempt == 1
     counters = gauges(store)
@@ -128,8 +146,10 @@ def test_recount_repairs_drifted_gauges(store, make_job, aws):
     # a writer without transactions (the container) moved the state but not the gauges
     store.update(running.id, {"state": "IN_PROGRESS"})
     boto3.client("dynamodb").update_item(
-        TableName=aws.jobs_table, Key={"id": {"S": "_counters#sdxl"}},
-        UpdateExpression="SET queued = :q", ExpressionAttributeValues={":q": {"N": "17"}},
+        TableName=aws.jobs_table,
+        Key={"id": {"S": "_counters#sdxl"}},
+        UpdateExpression="SET queued = :q",
+        ExpressionAttributeValues={":q": {"N": "17"}},
     )
 
     counters = store.recount("sdxl")

@@ -33,8 +33,14 @@ def test_submit_makes_exactly_three_aws_calls(service, aws, aws_calls, make_job)
 
 
 def test_submit_writes_the_input_the_item_and_the_counters(service, aws, make_job, png_b64):
-    job = make_job(task="img2img", init_images=(png_b64,), denoising_strength=0.5, track_id="t-1",
-                   context={"user": 7}, request={"prompt": "x"})
+    job = make_job(
+        task="img2img",
+        init_images=(png_b64,),
+        denoising_strength=0.5,
+        track_id="t-1",
+        context={"user": 7},
+        request={"prompt": "x"},
+    )
 
     service.submit(job)
 

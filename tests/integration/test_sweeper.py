@@ -11,7 +11,7 @@ from standardwebhooks import Webhook
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.schema.items import counters_id
 from sdapi.schema.job import JobState
-from tests.integration.test_events_harness import Pipeline, manifest, notification, webhook_settings
+from tests.integration.events_harness import Pipeline, manifest, notification, webhook_settings
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from werkzeug import Request, Response
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.errors import UrlRefused
 from sdapi.schema.job import JobState
-from tests.integration.test_events_harness import Pipeline, manifest, notification, webhook_settings
+from tests.integration.events_harness import Pipeline, manifest, notification, webhook_settings
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"

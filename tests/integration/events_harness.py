@@ -78,7 +78,9 @@ class Pipeline:
         self.sqs = boto3.client("sqs", region_name=REGION)
         # moto's in-process mock matches the streams endpoint only with a trailing slash
         self.streams = boto3.client(
-            "dynamodbstreams", region_name=REGION, endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com/"
+            "dynamodbstreams",
+            region_name=REGION,
+            endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com/",
         )
         self._stream = StreamPoller(
             self.streams, self.resources.jobs_stream_arn, None, function_name="events"

@@ -186,3 +186,16 @@ def other_key(aws: Any) -> str:
     from sdapi.auth import create_key
 
     return create_key(KeysTable(aws.keys_table), owner="mallory", name="other").key
+
+
+def api_env(
+    aws: Any, api_key: Any, monkeypatch: pytest.MonkeyPatch, *, worker: bool = True, **overrides: Any
+) -> tuple[Api, Worker, Settings]:
+    """The api handler over moto with the given settings overrides, and a stand-in GPU worker that finishes
+    jobs on demand (`worker=False`: it stays idle, so jobs remain QUEUED until a test moves them)."""
+    settings = settings_for(aws, **overrides)
+    handler = api_handler(monkeypatch, settings)
+    gpu = Worker(settings)
+    gpu.enabled = worker
+    install(settings, gpu)
+    return Api(handler, api_key.key), gpu, settings
