@@ -91,6 +91,19 @@ def test_given_a_v3_job_then_the_fetch_body_arrives_with_its_track_id(pipeline, 
     assert len(payload["output"]) == 1 and payload["output"][0].startswith("http")
 
 
+def test_given_a_v3_job_that_asked_for_base64_then_the_webhook_carries_the_images_inline(
+    pipeline, submit, httpserver, api_key
+):
+    httpserver.expect_request("/v3").respond_with_data("ok")
+    record = submit(httpserver.url_for("/v3"), dialect="v3", request={"base64": "yes"})
+    finish(pipeline, record.id)
+    pipeline.deliver()
+
+    [request] = requests_to(httpserver)
+    payload = Webhook(api_key.webhook_secret).verify(request.get_data(as_text=True), dict(request.headers))
+    assert [base64.b64decode(image) for image in payload["output"]] == [PNG]
+
+
 def test_given_a_failed_task_job_then_the_notification_carries_its_context(
     pipeline, submit, httpserver, api_key, make_job
 ):

@@ -112,3 +112,18 @@ def test_random_seed_and_data_urls():
     assert resolve_seed(-1, 42) == 42 and resolve_seed(None, 42) == 42 and resolve_seed(7, 42) == 7
     assert strip_data_url("data:image/png;base64,AAAA") == "AAAA"
     assert strip_data_url("AAAA") == "AAAA"
+
+
+def test_a_missing_body_is_reported_as_the_body_not_as_a_blank_field():
+    from pydantic import BaseModel, ValidationError
+
+    from sdapi.dialects.common import problems_from_validation
+
+    class Body(BaseModel):
+        body: dict
+
+    try:
+        Body.model_validate({})
+    except ValidationError as error:
+        problems = problems_from_validation(error, skip=1)
+    assert [(p.field, p.reason) for p in problems] == [("body", "a JSON body is required")]

@@ -106,7 +106,12 @@ def problems_from_validation(error: ValidationError, *, skip: int = 0) -> list[F
     """pydantic errors as FieldProblems (dropping the first `skip` loc parts, e.g. Powertools' "body")."""
     problems = []
     for item in error.errors(include_url=False):
-        problems.append(FieldProblem(loc_to_path(tuple(item["loc"])[skip:]), _reason(item)))
+        path = loc_to_path(tuple(item["loc"])[skip:])
+        if not path:  # the body as a whole: missing, or not a JSON object
+            missing = item.get("type") == "missing"
+            problems.append(FieldProblem("body", "a JSON body is required" if missing else _reason(item)))
+            continue
+        problems.append(FieldProblem(path, _reason(item)))
     return problems
 
 

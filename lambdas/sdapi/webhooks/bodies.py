@@ -41,13 +41,16 @@ class WebhookBodies:
     def urls(self, record: JobRecord) -> list[str]:
         return [self.blobs.presign_get(key, self.settings.presign_expiry_s) for key in record.outputs]
 
+    def inline_images(self, record: JobRecord) -> list[str]:
+        return [to_base64(self.blobs.get_bytes(key)) for key in record.outputs]
+
     def runpod(self, record: JobRecord, message: WebhookMessage) -> dict[str, Any]:
-        images = [to_base64(self.blobs.get_bytes(key)) for key in record.outputs]
-        return runpod.status_body(record, images)
+        return runpod.status_body(record, self.inline_images(record))
 
     def v3(self, record: JobRecord, message: WebhookMessage) -> dict[str, Any]:
         if record.state == JobState.COMPLETED:
-            body = v3.success_body(record, self.urls(record))
+            inline = record.request.get("base64") == "yes"  # as the v3 fetch answers it
+            body = v3.success_body(record, self.inline_images(record) if inline else self.urls(record))
         elif record.terminal:
             body = v3.failed_body(record)
         else:
