@@ -152,3 +152,9 @@ class SdapiFunction(Construct):
         """Grant object actions under bucket prefixes (and acknowledge exactly those prefix wildcards)."""
         self.allow(actions, [storage.object_arn(p) for p in prefixes])
         storage.acknowledge_objects(self.role, prefixes)
+
+    def allow_missing_objects_seen(self, storage: Storage) -> None:
+        """`s3:ListBucket` on the bucket. Without it S3 answers a GetObject of a missing key with 403
+        AccessDenied instead of 404 NoSuchKey, and the code's "expired / not uploaded" branches (NotFound →
+        410/400, or a FAILED job) would become 503s and retries."""
+        self.role.add_to_policy(storage.list_statement())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import Acknowledgment, Duration, Stack, Stage, Validations
+from aws_cdk import Acknowledgment, ArnFormat, Duration, Stack, Stage, Validations
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -25,6 +25,8 @@ from infra.storage import ASYNC_FAILURE, ASYNC_OUTPUT, INPUTS, MODELS, OUTPUTS, 
 DOCKERFILE = "inference_container/Dockerfile"
 MODEL_ROOT = "/opt/ml/model"
 VARIANT = "AllTraffic"
+ENDPOINT_LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
+INSTANCE_METRICS_NAMESPACE = "/aws/sagemaker/Endpoints"
 SCALING_ROLE_PATH = (
     "aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
     "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
@@ -117,10 +119,12 @@ class InferencePool(Construct):
         Validations.of(self.role).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]",
-                reason="ecr:GetAuthorizationToken (image pull) has no resource-level permissions; the "
-                "layer pulls name the image repository.",
+                reason="ecr:GetAuthorizationToken (image pull) and cloudwatch:PutMetricData (limited to the "
+                "endpoint instance-metrics namespace) have no resource-level permissions; the layer pulls "
+                "name the image repository.",
             )
         )
+        self._grant_logs_and_metrics()
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="ContainerWritesOutputs",
@@ -223,6 +227,47 @@ class InferencePool(Construct):
         # hardware-encrypted. No VPC: the container reaches DynamoDB and S3 through AWS endpoints, limited by
         # the role; a VPC would add NAT or interface-endpoint cost to every deployment.
         self._autoscaling(config)
+
+    def _grant_logs_and_metrics(self) -> None:
+        """What SageMaker does with this role for the hosting itself (no code of ours calls these): ship the
+        container's stdout/stderr to the endpoint's log group and publish the instance metrics
+        (CPU/GPU/memory/disk utilisation, which the dashboard reads). Without them the endpoint runs but its
+        logs and instance metrics are missing."""
+        stack = Stack.of(self)
+        group = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"{ENDPOINT_LOG_GROUP_PREFIX}{self.endpoint_name}",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        shown = group.replace(stack.partition, "<AWS::Partition>").replace(stack.region, "<AWS::Region>")
+        shown = shown.replace(stack.account, "<AWS::AccountId>")
+        Validations.of(self.role).acknowledge(
+            Acknowledgment(
+                id=f"AwsSolutions-IAM5[Resource::{shown}:*]",
+                reason="The log streams of this endpoint's own log group (one per instance and variant).",
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="EndpointLogs",
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:DescribeLogStreams",
+                    "logs:PutLogEvents",
+                ],
+                resources=[group, f"{group}:*"],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="EndpointInstanceMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": INSTANCE_METRICS_NAMESPACE}},
+            )
+        )
 
     def _grant_model_read(self, data_url: str, storage: Storage) -> None:
         bucket, _, prefix = data_url.removeprefix("s3://").partition("/")
@@ -343,7 +388,7 @@ class InferencePool(Construct):
 
     def instance_metric(self, name: str, statistic: str, period_s: int = 60) -> cloudwatch.Metric:
         return cloudwatch.Metric(
-            namespace="/aws/sagemaker/Endpoints",
+            namespace=INSTANCE_METRICS_NAMESPACE,
             metric_name=name,
             dimensions_map={"EndpointName": self.endpoint_name, "VariantName": VARIANT},
             statistic=statistic,

@@ -145,11 +145,13 @@ class SdapiStack(Stack):
         api.allow(["dynamodb:GetItem"], [keys])
         api.allow_objects(["s3:PutObject"], s, [INPUTS, UPLOADS])
         api.allow_objects(["s3:GetObject"], s, [INPUTS, OUTPUTS, UPLOADS])
+        api.allow_missing_objects_seen(s)  # expired input/outputs, no upload
         api.allow(["sagemaker:InvokeEndpointAsync", "sagemaker:DescribeEndpoint"], endpoints)
 
         completion = f["completion"]
         completion.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [jobs])
         completion.allow_objects(["s3:GetObject"], s, [ASYNC_OUTPUT, ASYNC_FAILURE])
+        completion.allow_missing_objects_seen(s)  # a gone answer fails the job
 
         events = f["events"]
         events.allow(["sns:Publish"], [self.topics.events.topic_arn])
@@ -166,7 +168,9 @@ class SdapiStack(Stack):
         webhooks.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [jobs])
         webhooks.allow(["dynamodb:Query"], [key_id_index])
         webhooks.allow_objects(["s3:GetObject"], s, [OUTPUTS])
-        webhooks.allow(["sqs:SendMessage"], [self.webhooks.queue.queue_arn])
+        # GetQueueAttributes: the dead-letter lookup reads the queue's RedrivePolicy (the SQS event source
+        # grants it too, as part of consuming; named here because the code calls it).
+        webhooks.allow(["sqs:GetQueueAttributes", "sqs:SendMessage"], [self.webhooks.queue.queue_arn])
         webhooks.allow(["sqs:GetQueueUrl", "sqs:SendMessage"], [self.webhooks.dlq.queue_arn])
 
         sweeper = f["sweeper"]

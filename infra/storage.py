@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -114,6 +115,12 @@ class Storage(Construct):
                 for prefix in dict.fromkeys(prefixes)
             )
         )
+
+    def list_statement(self) -> iam.PolicyStatement:
+        """`s3:ListBucket` on the bucket. No `s3:prefix` condition: S3 decides 403-or-404 for a GetObject of a
+        missing key from ListBucket on the bucket, and a GetObject request carries no `s3:prefix` key, so a
+        prefix-conditioned grant would not apply and missing objects would still read as 403."""
+        return iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn])
 
     def object_arn(self, prefix: str) -> str:
         """ARN of every object under a prefix of the bucket (`prefix` ends with '/')."""

@@ -122,6 +122,11 @@ def test_execution_role_can_do_only_the_container_and_async_work(resources):
         "s3:PutObject",
         "dynamodb:UpdateItem",
         "sns:Publish",
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+        "cloudwatch:PutMetricData",
     }
     puts = " ".join(granted["s3:PutObject"])
     assert "/outputs/*" in puts and "/async-output/*" in puts and "/async-failure/*" in puts
@@ -129,6 +134,14 @@ def test_execution_role_can_do_only_the_container_and_async_work(resources):
     gets = " ".join(granted["s3:GetObject"])
     assert "/models/default/*" in gets and "/inputs/*" in gets and "/outputs/" not in gets
     assert granted["dynamodb:UpdateItem"] == [text({"Fn::GetAtt": [table_id(resources, "id"), "Arn"]})]
+    assert all(":log-group:/aws/sagemaker/Endpoints/sdapi-default" in r for r in granted["logs:PutLogEvents"])
+    assert granted["cloudwatch:PutMetricData"] == ['"*"']
+
+
+def test_execution_role_may_publish_metrics_only_to_the_endpoint_instance_namespace(resources):
+    role_id = one(resources, "AWS::SageMaker::Model")["ExecutionRoleArn"]["Fn::GetAtt"][0]
+    (metrics,) = [s for s in role_statements(resources, role_id) if s["Action"] == "cloudwatch:PutMetricData"]
+    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/Endpoints"}}
 
 
 def test_lambdas_may_invoke_only_the_pool_endpoints(resources):
