@@ -11,6 +11,7 @@ let the running job finish, and exit.
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import signal
@@ -230,6 +231,16 @@ class InferenceServer:
 
 
 def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m inference_container",
+        description="The SageMaker inference server: GET /ping, POST /invocations on "
+        "$SAGEMAKER_BIND_TO_PORT (8080). Configured by environment variables: SDAPI_MODEL_ROOT, "
+        "SDAPI_DEFAULT_MODEL, SDAPI_JOBS_TABLE, SDAPI_BUCKET, SDAPI_DEVICE, SDAPI_DTYPE, SDAPI_COMPILE, "
+        "SDAPI_PROGRESS_INTERVAL_S, SDAPI_MAX_LOADED_MODELS, SDAPI_WARMUP, SDAPI_BIND_HOST "
+        "(see inference_container/config.py).",
+    )
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve"], help="what to run (serve)")
+    parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = ContainerConfig.from_env()
     server = InferenceServer(config)

@@ -9,6 +9,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from inference_container.errors import JobError
 from sdapi.schema import items
 from sdapi.schema.job import Job, JobState
 
@@ -154,9 +155,18 @@ class OutputStore:
     bucket: str
 
     def put_png(self, key: str, data: bytes) -> None:
-        if not key.startswith("outputs/"):
+        segments = key.split("/")
+        if segments[0] != "outputs" or any(part in ("", ".", "..") for part in segments[1:]):
             raise ValueError(f"output key {key!r} is outside outputs/ (the container may write only there)")
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="image/png")
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="image/png")
+        except (ClientError, BotoCoreError) as exc:
+            # botocore's text names the role, account id and bucket: log it, tell the caller only the code
+            log.error("writing %s failed: %s", key, exc)
+            code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+            raise JobError(f"storing an output image failed ({code or type(exc).__name__})") from exc
 
 
 def clients(region: str | None = None):

@@ -23,10 +23,11 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from local.http_thread import ThreadedServer
 from local.lambda_context import LambdaContext
 
 log = logging.getLogger("local.api")
@@ -174,8 +175,7 @@ class HttpGateway:
         self.stage = stage
         self.timeout_s = timeout_s
         self.function_name = function_name
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadedServer | None = None
         self.url = ""
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -205,18 +205,13 @@ class HttpGateway:
             pass
 
         RequestHandler.gateway = gateway
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), RequestHandler)
-        self._server.daemon_threads = True
-        host, bound = self._server.server_address[:2]
-        self.url = f"http://{host}:{bound}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="api-gateway", daemon=True)
-        self._thread.start()
+        self._server = ThreadedServer(RequestHandler, port, "api-gateway")
+        self.url = self._server.url
         return self.url
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
         with self._pool_lock:
             if self._pool is not None:

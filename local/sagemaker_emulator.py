@@ -28,8 +28,10 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from local.http_thread import ThreadedServer
 
 log = logging.getLogger("local.sagemaker")
 
@@ -259,8 +261,7 @@ class SageMakerEmulator:
         self._stopping = threading.Event()
         self._clients = _Clients(aws_endpoint_url, region)
         self.endpoints = {cfg.name: _Endpoint(cfg, self._clients, self._stopping) for cfg in endpoints}
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: ThreadedServer | None = None
         self.url = ""
 
     def start(self, port: int = 0) -> str:
@@ -270,14 +271,10 @@ class SageMakerEmulator:
             pass
 
         Handler.emulator = emulator
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        host, bound = self._server.server_address[:2]
-        self.url = f"http://{host}:{bound}"
         for endpoint in self.endpoints.values():
             endpoint.start()
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sagemaker-http", daemon=True)
-        self._thread.start()
+        self._server = ThreadedServer(Handler, port, "sagemaker-http")
+        self.url = self._server.url
         log.info("SageMaker async emulator on %s (endpoints: %s)", self.url, ", ".join(self.endpoints))
         return self.url
 
@@ -286,8 +283,7 @@ class SageMakerEmulator:
         for endpoint in self.endpoints.values():
             endpoint.stop()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
     # -- operations ------------------------------------------------------------------------------------------

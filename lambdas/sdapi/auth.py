@@ -2,7 +2,8 @@
 
 Keys look like `sd_<43 url-safe chars>`; only their SHA-256 (hex) is stored. Each key has an id (shown in
 listings, used for revocation), an owner (jobs belong to owners) and a Standard Webhooks signing secret.
-Keys and secrets are never logged.
+Keys and secrets are never logged. Accepted keys are cached per process for `cache_s` (60 s), so a
+revocation takes effect within that time; unknown and revoked keys are never cached.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class Authenticator:
 
     def authenticate(self, key: str | None) -> Principal:
         """The principal for a key; Unauthorized (one message for missing, unknown and revoked keys)."""
-        if not key or len(key) > 512:
+        if not key or not key.strip() or len(key) > 512:
             raise Unauthorized(_UNAUTHORIZED)
         digest = hash_key(key)
         now = self.clock()
@@ -133,6 +134,9 @@ def create_key(
     """Make and store a key for `owner`. Pass `key` to register a chosen key (the local dev key)."""
     if not owner:
         raise ValueError("owner is required")
+    if key is not None and (not key.strip() or key != key.strip() or len(key) > 512):
+        # requests carry keys stripped of surrounding whitespace: such a key could never be presented
+        raise ValueError("a chosen key must be 1-512 characters without surrounding whitespace")
     plain = key or new_key()
     secret = webhook_secret or new_webhook_secret()
     created = CreatedKey(

@@ -66,10 +66,14 @@ class PayloadTooLarge(DomainError):
 
 
 class UpstreamUnavailable(DomainError):
-    """An AWS dependency (SageMaker, DynamoDB, S3) failed; the caller may retry."""
+    """An AWS dependency (SageMaker, DynamoDB, S3) failed; the caller may retry.
+
+    `message` carries the AWS detail for the logs; callers only ever see `PUBLIC_MESSAGE` (AWS error texts
+    can name accounts, roles, tables and endpoints)."""
 
     status = 503
     kind = "ServiceUnavailable"
+    PUBLIC_MESSAGE = "a service this API depends on is unavailable; try again later"
 
 
 class UrlRefused(InvalidRequest):

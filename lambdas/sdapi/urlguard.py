@@ -2,7 +2,8 @@
 
 - https only (plain http only when `allow_http`, local mode);
 - the host is resolved once (`getaddrinfo`); EVERY address must be globally routable: no loopback, private,
-  link-local (169.254.169.254, fd00:ec2::254), CGNAT (100.64/10), multicast, reserved, unspecified, and no
+  link-local (169.254.169.254, fd00:ec2::254), site-local (fec0::/10), CGNAT (100.64/10), IETF protocol
+  assignments (192.0.0.0/24), multicast, reserved, unspecified, and no
   IPv6 address embedding such an IPv4 one (IPv4-mapped/compatible, 6to4, NAT64; Teredo is refused outright).
   `allow_loopback` (local mode) additionally allows 127.0.0.0/8 and ::1 — never private or metadata ranges;
 - numeric hosts must be canonical IP literals: decimal/octal/hex spellings (`2130706433`, `0x7f000001`,
@@ -37,6 +38,13 @@ _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _V4_COMPAT = ipaddress.ip_network("::/96")
 _TEREDO = ipaddress.ip_network("2001::/32")
+_NOT_GLOBAL = (
+    # Not globally reachable per the IANA registries, but not refused by every Python's `is_global`
+    # (3.11 treats them as global): IETF protocol assignments, IPv6 site-local, IPv6 documentation.
+    ipaddress.ip_network("192.0.0.0/24"),
+    ipaddress.ip_network("fec0::/10"),
+    ipaddress.ip_network("3fff::/20"),
+)
 _LOOPBACK_V4 = ipaddress.ip_network("127.0.0.0/8")
 _LOOPBACK_V6 = ipaddress.ip_address("::1")
 _NUMERIC_HOST = re.compile(r"^[0-9a-fx.]+$", re.IGNORECASE)
@@ -128,6 +136,8 @@ def address_refusal(ip: IPAddress, policy: UrlPolicy) -> str | None:
         return f"{ip} is a private address"
     if ip.is_reserved:
         return f"{ip} is a reserved address"
+    if any(ip in net for net in _NOT_GLOBAL if net.version == ip.version):
+        return f"{ip} is not globally routable"
     if not ip.is_global:
         return f"{ip} is not globally routable"
     return None

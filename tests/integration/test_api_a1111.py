@@ -61,6 +61,19 @@ def test_still_running_after_the_wait_is_202_then_the_result_route_answers(env):
     assert api.call("GET", f"/sdapi/v1/jobs/{pending['id']}", key=other_key(aws))[0] == 404
 
 
+def test_progress_without_a_job_counts_the_default_pools_unfinished_jobs(env):
+    api, worker, _ = env
+    worker.enabled = False
+    for _ in range(2):
+        assert api.call("POST", "/sdapi/v1/txt2img", {"prompt": "a cat"})[0] == 202
+
+    status, body, _ = api.call("GET", "/sdapi/v1/progress")
+
+    assert status == 200 and body["state"]["job_count"] == 2
+    worker.finish_all()
+    assert api.call("GET", "/sdapi/v1/progress")[1]["state"]["job_count"] == 0
+
+
 def test_failed_job_is_500_in_the_a1111_error_shape(env):
     api, worker, _ = env
     worker.fail_with = "CUDA out of memory"

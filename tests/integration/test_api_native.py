@@ -135,3 +135,24 @@ def test_unknown_route_is_404_in_the_dialect_shape(env):
     api, _, _ = env
     status, body, _ = api.call("GET", "/v1/nothing")
     assert status == 404 and body["error"]["type"] == "NotFound"
+
+
+def test_a_failing_aws_dependency_is_a_503_that_names_no_internal_resource(env):
+    # Given SageMaker refuses the job with an error naming the endpoint and the account,
+    from sdapi.api import deps
+    from sdapi.errors import UpstreamUnavailable
+
+    class RefusingEndpoint:
+        def invoke_async(self, *args, **kwargs):
+            raise UpstreamUnavailable("AccessDenied: arn:aws:iam::123456789012:role/x on endpoint sdapi-sdxl")
+
+    api, _, _ = env
+    deps.current().service.enqueuer = RefusingEndpoint()
+
+    # when a job is submitted,
+    status, body, _ = api.call("POST", "/v1/jobs", {"prompt": "x"})
+
+    # then the caller gets a 503 that says to retry, and nothing of the AWS detail.
+    assert status == 503
+    assert "try again" in body["error"]["message"]
+    assert "123456789012" not in str(body) and "sdapi-sdxl" not in str(body)

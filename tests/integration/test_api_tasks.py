@@ -110,3 +110,16 @@ def test_errors_name_the_task_fields(env):
 
     assert api.call("POST", "/v1alpha2", v1alpha2(server), key=None)[0] == 401
     assert JobsTable(aws.jobs_table).get("test-i2i") is None
+
+
+@pytest.mark.parametrize("prefix", ["a/./b", ".", "./", "a/..", "../etc", "a//b", "a/" + "x" * 600])
+def test_prefixes_with_dot_or_empty_segments_are_refused_and_nothing_is_stored(env, prefix):
+    api, aws, server = env
+    body = v1alpha2(server)
+    body["task"]["metadata"]["prefix"] = prefix
+
+    status, answer, _ = api.call("POST", "/v1alpha2", body)
+
+    assert status == 400, answer
+    assert answer["error"]["fields"][0]["field"] == "task.metadata.prefix"
+    assert JobsTable(aws.jobs_table).get("test-i2i") is None

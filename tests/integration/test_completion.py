@@ -27,7 +27,7 @@ class Context:
 
 @pytest.fixture
 def completion(aws):
-    return CompletionService(JobsTable(aws.jobs_table), Bucket(aws.bucket), aws.bucket)
+    return CompletionService(JobsTable(aws.jobs_table), Bucket(aws.bucket))
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from sdapi.aws.sagemaker import SageMaker
 from sdapi.errors import UpstreamUnavailable
 from sdapi.schema.items import COUNTER_FIELDS
 from sdapi.schema.job import ACTIVE_STATES, JobState
-from sdapi.service.jobs import JobService
+from sdapi.service.jobs import ENQUEUE_FAILED, JobService
 from tests.integration.events_harness import Pipeline, manifest, notification, webhook_settings
 
 
@@ -63,7 +63,7 @@ def test_when_the_enqueue_fails_then_the_job_is_failed_not_stuck(pipeline, aws, 
         service.submit(job)
 
     stored = table.get(job.id)
-    assert stored.state == JobState.FAILED and "ThrottlingException" in stored.error
+    assert stored.state == JobState.FAILED and stored.error == ENQUEUE_FAILED
     [counters] = table.counters(["sdxl"])
     assert (counters.queued, counters.failed) == (0, 1)
     assert table.overdue("sdxl", time.time() + 10**6) == [], "nothing left for anyone to finish"

@@ -11,6 +11,7 @@ from sdapi.aws.jobs_table import JobsTable
 from sdapi.errors import Conflict, InvalidRequest, UpstreamUnavailable
 from sdapi.schema.items import counters_id
 from sdapi.schema.job import JobState
+from sdapi.service.jobs import ENQUEUE_FAILED
 
 
 def counters(aws, pool="sdxl"):
@@ -100,7 +101,7 @@ def test_enqueue_failure_leaves_a_failed_job_not_a_queued_one(service, aws, make
 
     stored = JobsTable(aws.jobs_table).get(job.id)
     assert stored.state == JobState.FAILED
-    assert "sdapi-sdxl" in stored.error
+    assert stored.error == ENQUEUE_FAILED  # the AWS detail (endpoint names, accounts) is logged, never shown
     assert stored.active_pool is None
     assert counters(aws)["queued"] == 0 and counters(aws)["failed"] == 1
 

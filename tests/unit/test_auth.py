@@ -41,6 +41,13 @@ def basic(user: str, password: str) -> str:
         ({}, None, None),
         ({"Authorization": "Basic !!!notbase64"}, None, None),
         ({"Authorization": basic("user-only-no-colon", "")}, None, None),
+        ({"Authorization": "Basic " + base64.b64encode(b"no-colon").decode()}, "sd_body", None),
+        ({"Authorization": basic("sd_abc", "")}, None, None),
+        ({"Authorization": basic("user", "   ")}, None, None),
+        ({"Authorization": "Bearer    "}, None, None),
+        ({"x-api-key": "  ", "Authorization": "Bearer sd_abc"}, None, "sd_abc"),
+        ({"x-api-key": " sd_abc\t"}, None, "sd_abc"),
+        ({}, "   ", None),
     ],
 )
 def test_keys_are_found_in_every_supported_place(headers, body_key, expected):
@@ -92,3 +99,43 @@ def test_a_chosen_key_can_be_registered():
     created = create_key(keys, owner="local", key="sd_dev_key", webhook_secret="whsec_abc")
     assert Authenticator(keys).authenticate("sd_dev_key").owner == "local"
     assert created.webhook_secret == "whsec_abc"
+
+
+def test_a_revoked_key_stops_working_once_its_cached_answer_expires():
+    keys = MemoryKeys()
+    created = create_key(keys, owner="alice")
+    now = [0.0]
+    auth = Authenticator(keys, cache_s=60, clock=lambda: now[0])
+    auth.authenticate(created.key)
+
+    keys.records[hash_key(created.key)]["revoked"] = True
+    now[0] = 61
+
+    with pytest.raises(Unauthorized):
+        auth.authenticate(created.key)
+
+
+def test_refusals_are_not_cached():
+    keys = MemoryKeys()
+    auth = Authenticator(keys, cache_s=60, clock=lambda: 0.0)
+    with pytest.raises(Unauthorized):
+        auth.authenticate("sd_later")
+    create_key(keys, owner="alice", key="sd_later")
+    assert auth.authenticate("sd_later").owner == "alice"
+
+
+@pytest.mark.parametrize("key", ["", "   ", "x" * 513])
+def test_empty_blank_and_overlong_keys_are_refused_without_a_lookup(key):
+    keys = MemoryKeys()
+    keys.put({"key_hash": hash_key(key), "key_id": "key_1", "owner": "alice", "revoked": False})
+    with pytest.raises(Unauthorized):
+        Authenticator(keys).authenticate(key)
+    assert keys.reads == 0
+
+
+@pytest.mark.parametrize("key", ["", "   ", " sd_padded", "sd_padded\n", "x" * 513])
+def test_a_chosen_key_that_could_never_be_presented_is_not_registered(key):
+    keys = MemoryKeys()
+    with pytest.raises(ValueError):
+        create_key(keys, owner="local", key=key)
+    assert keys.records == {}

@@ -71,6 +71,11 @@ def test_text_to_image_with_an_image_link_is_refused():
     [
         ("id", "bad id!", "task.metadata.id"),
         ("prefix", "../etc", "task.metadata.prefix"),
+        ("prefix", "a/./b", "task.metadata.prefix"),
+        ("prefix", ".", "task.metadata.prefix"),
+        ("prefix", "a/..", "task.metadata.prefix"),
+        ("prefix", "a//b", "task.metadata.prefix"),
+        ("prefix", "x" * 513, "task.metadata.prefix"),
     ],
 )
 def test_ids_and_prefixes_are_checked(field, value, path):
@@ -132,3 +137,11 @@ def test_answers_have_the_seed_shape():
     assert done["output_url"] == "s3://b/outputs/output/test-i2i"
     failed = tasks.status_body(record.model_copy(update={"state": JobState.FAILED, "error": "boom"}), "b")
     assert failed["result"] is False and failed["error"] == "boom"
+
+
+def test_a_nested_prefix_with_dotted_names_is_kept():
+    body = v1alpha2_seed()
+    body["task"]["metadata"]["prefix"] = "/team/v1.2/.cache/"
+    submit = tasks.from_v1alpha2(tasks.V1Alpha2Request.model_validate(body))
+    tasks.check(submit)
+    assert tasks.output_prefix(submit) == f"outputs/team/v1.2/.cache/{submit.id}/"

@@ -168,3 +168,16 @@ def test_settings_round_trip_through_the_environment():
 def test_settings_name_the_missing_variable():
     with pytest.raises(ValidationError, match="jobs_table"):
         Settings.from_env({"SDAPI_KEYS_TABLE": "k"})
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ["outputs/../inputs/", "outputs/a/../../x/", "outputs/./1/", "outputs//1/", "outputs/a/./", "outputs/.."],
+)
+def test_output_prefixes_with_dot_or_empty_segments_are_refused(prefix):
+    with pytest.raises(ValidationError):
+        _job(output={"prefix": prefix})
+
+
+def test_output_prefixes_may_nest_and_use_dotted_names():
+    assert _job(output={"prefix": "outputs/team/v1.2/123/"}).output_key(0) == "outputs/team/v1.2/123/0.png"

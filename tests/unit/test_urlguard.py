@@ -235,3 +235,33 @@ def test_policy_from_settings(settings):
     policy = UrlPolicy.from_settings(settings.model_copy(update={"allow_loopback_urls": True}))
     assert policy.allow_loopback and not policy.allow_http
     assert policy.max_bytes == settings.limits.max_image_bytes
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "[fc00::1]", "[fd12:3456::1]", "[febf::1]", "[fec0::1]", "0.1.2.3", "0.255.255.255",
+        "[64:ff9b::10.0.0.1]", "[64:ff9b::169.254.169.254]", "[64:ff9b:1::a00:1]",
+        "[2002:a00:1::1]", "[2002:a9fe:a9fe::]", "[2001:0:a00:1::1]", "[::10.0.0.1]",
+        "192.0.0.8", "[3fff::1]",
+    ],
+)
+def test_ipv6_private_ranges_and_embedded_private_ipv4_are_refused(host):
+    with pytest.raises(UrlRefused):
+        check_url(f"https://{host}/image.png", "init_image", policy=STRICT)
+
+
+def test_embedded_public_ipv4_passes():
+    check_url("https://[64:ff9b::93.184.215.14]/a.png", "init_image", policy=STRICT)
+    check_url("https://[2002:5db8:d70e::1]/a.png", "init_image", policy=STRICT)
+
+
+@pytest.mark.parametrize(
+    "forbidden", ["fd00::5", "fe80::1", "::", "64:ff9b::a00:5", "2002:7f00:1::", "0.0.0.0"]
+)
+def test_a_forbidden_address_anywhere_in_the_dns_answer_refuses_the_name(fake_dns, forbidden):
+    table, _ = fake_dns
+    table["mixed.example"] = ["93.184.215.14", "2606:4700:4700::1111", forbidden]
+    with pytest.raises(UrlRefused) as raised:
+        check_url("https://mixed.example/a.png", "init_image", policy=STRICT)
+    assert "forbidden address" in raised.value.reason

@@ -20,9 +20,10 @@ logger = Logger(service="sdapi-api")
 def register(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(DomainError)
     def domain_error(error: DomainError) -> Response:
-        status, body = render(error, app.current_event.path)
-        if status >= 500:
+        if error.status >= 500:  # the detail goes to the logs only: AWS error texts name internal resources
             logger.warning("request failed", extra={"kind": error.kind, "error": error.message})
+            error = UpstreamUnavailable(UpstreamUnavailable.PUBLIC_MESSAGE)
+        status, body = render(error, app.current_event.path)
         return reply(status, body)
 
     @app.exception_handler(RequestValidationError)

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
 from sdapi.api.deps import current
 from sdapi.auth import Principal
 from sdapi.dialects.common import SubmitContext, caller_paths
@@ -37,6 +39,11 @@ def resolve_inputs(references: Mapping[str, str], owner: str) -> dict[str, str]:
         else:
             resolved[path] = to_base64(fetch_image(reference, path, policy=deps.url_policy))
     return resolved
+
+
+def idempotency_key(router: Router) -> str | None:
+    """The request's `Idempotency-Key` header (any letter case), if it was sent."""
+    return router.current_event.get_header_value("idempotency-key", case_sensitive=False)
 
 
 def submit(

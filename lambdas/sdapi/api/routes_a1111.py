@@ -54,7 +54,7 @@ def _generate(payload: a1111.Txt2ImgRequest | a1111.Img2ImgRequest, caller) -> R
         lambda ctx: a1111.payload_to_job(payload, ctx, dialect=Dialect.A1111),
         caller,
         a1111.to_caller_path,
-        idempotency_key=router.current_event.get_header_value("idempotency-key", case_sensitive=False),
+        idempotency_key=jobs.idempotency_key(router),
     )
     started = time.monotonic()
     record = deps.service.wait(record.id, caller.owner, deps.settings.sync_wait_s)
@@ -140,5 +140,4 @@ def progress(caller: Caller, id_task: Annotated[str | None, Query(description="J
     deps = current()
     if id_task:
         return reply(200, a1111.progress_body(deps.service.get(id_task, caller.owner)))
-    load = deps.service.load(deps.settings.catalog.default_pool)
-    return reply(200, a1111.progress_body(None, sum(c.queued + c.in_progress for c in load.pools)))
+    return reply(200, a1111.progress_body(None, deps.service.queue_size(deps.settings.catalog.default_pool)))

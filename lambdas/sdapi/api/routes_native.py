@@ -32,7 +32,7 @@ def create_job(body: native.JobRequest, caller: Caller):
         caller,
         native.to_caller_path,
         images=images,
-        idempotency_key=router.current_event.get_header_value("idempotency-key", case_sensitive=False),
+        idempotency_key=jobs.idempotency_key(router),
     )
     return reply(202, native.job_view(record, []), {"Location": f"/v1/jobs/{record.id}"})
 

@@ -85,7 +85,7 @@ def _start(endpoint: str, body: runpod.RunPodRequest, caller: Principal) -> JobR
         lambda ctx: runpod.to_job(body, call, pool, ctx),
         caller,
         runpod.path_mapper(call.prefix),
-        idempotency_key=router.current_event.get_header_value("idempotency-key", case_sensitive=False),
+        idempotency_key=jobs.idempotency_key(router),
     )
 
 

@@ -51,7 +51,7 @@ def _generate(kind: str, body: v3.V3Request, caller: Principal) -> Response:
         caller,
         v3.to_caller_path,
         images=images,
-        idempotency_key=router.current_event.get_header_value("idempotency-key", case_sensitive=False),
+        idempotency_key=jobs.idempotency_key(router),
     )
     if deps.settings.v3_wait_s > 0:
         record = deps.service.wait(record.id, caller.owner, deps.settings.v3_wait_s)

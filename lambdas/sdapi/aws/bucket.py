@@ -43,15 +43,6 @@ class Bucket:
         except BotoCoreError as error:
             raise UpstreamUnavailable(f"storage read failed: {error}") from error
 
-    def exists(self, key: str) -> bool:
-        try:
-            self._s3.head_object(Bucket=self.bucket, Key=key)
-            return True
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                return False
-            raise UpstreamUnavailable(f"storage read failed: {error}") from error
-
     def presign_get(self, key: str, expiry_s: int) -> str:
         """A presigned GET URL (computed locally: no AWS call)."""
         return self._s3.generate_presigned_url(

@@ -24,6 +24,11 @@ from sdapi.schema.job import ACTIVE_STATES, TERMINAL_STATES, Job, JobState
 _COUNTER_ATTRS = (*I.COUNTER_FIELDS.values(), I.RETRIED, I.EXEC_MS_TOTAL)
 
 
+def _counters(pool: str, item: Mapping[str, Any]) -> Counters:
+    """A pool's counter item as `Counters` (missing attributes read as zero, gauges never negative)."""
+    return Counters(pool=pool, **{a: max(0, int(item.get(a, 0))) for a in _COUNTER_ATTRS})
+
+
 def _cancel_codes(error: ClientError) -> list[str]:
     return [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
 
@@ -265,11 +270,7 @@ class JobsTable:
                     break
         except (ClientError, BotoCoreError) as error:
             raise UpstreamUnavailable(f"jobs table read failed: {error}") from error
-        result = []
-        for pool in wanted:
-            item = found.get(I.counters_id(pool), {})
-            result.append(Counters(pool=pool, **{a: max(0, int(item.get(a, 0))) for a in _COUNTER_ATTRS}))
-        return result
+        return [_counters(pool, found.get(I.counters_id(pool), {})) for pool in wanted]
 
     def recount(self, pool: str) -> Counters:
         """Count the pool's active jobs from the index and store those gauges on the counter item."""
@@ -286,8 +287,7 @@ class JobsTable:
             },
             ReturnValues="ALL_NEW",
         )
-        item = from_item(response.get("Attributes", {}))
-        return Counters(pool=pool, **{a: max(0, int(item.get(a, 0))) for a in _COUNTER_ATTRS})
+        return _counters(pool, from_item(response.get("Attributes", {})))
 
     # -- helpers -------------------------------------------------------------------------------------------
 

@@ -68,7 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         else:
             record = keys.revoke(args.key_id)
-            out = {"key_id": record["key_id"], "owner": record["owner"], "revoked": True}
+            out = {
+                "key_id": record["key_id"],
+                "owner": record["owner"],
+                "revoked": True,
+                "note": "takes effect within a minute: api processes cache accepted keys for up to 60 s",
+            }
     except DomainError as error:
         print(f"sdapi-keys: {error.message}", file=sys.stderr)
         return 1

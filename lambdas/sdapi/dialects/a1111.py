@@ -57,7 +57,6 @@ from sdapi.schema.samplers import SAMPLERS, SCHEDULE_LABELS, SCHEDULES, display_
 Number = int | float
 """Numbers are echoed in `parameters` as the caller sent them (10 stays 10, 7.5 stays 7.5)."""
 
-DEFAULT_SAMPLER = "Euler a"
 DEFAULT_STEPS = 20
 DEFAULT_REFINER_SWITCH_AT = 0.8
 CANNY_DEFAULTS = (100.0, 200.0)

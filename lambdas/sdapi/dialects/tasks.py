@@ -34,6 +34,7 @@ from sdapi.schema.job import Dialect, Job, JobState, Task
 
 TASK_TYPES = {"text-to-image": Task.TXT2IMG, "image-to-image": Task.IMG2IMG}
 _PREFIX = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
+_MAX_PREFIX = 512
 
 
 class TaskMetadata(BaseModel):
@@ -124,10 +125,13 @@ def check(submit: TaskSubmit) -> None:
         )
     if submit.prefix is not None:
         cleaned = submit.prefix.strip("/")
-        if cleaned and (not _PREFIX.match(cleaned) or ".." in cleaned.split("/")):
+        if cleaned and (not _PREFIX.match(cleaned) or {".", ".."} & set(cleaned.split("/"))):
             raise InvalidRequest.field(
-                "task.metadata.prefix", "must be a relative folder of letters, digits, . _ - /"
+                "task.metadata.prefix",
+                "must be a relative folder of letters, digits, . _ - / without '.' or '..' segments",
             )
+        if len(cleaned) > _MAX_PREFIX:
+            raise InvalidRequest.field("task.metadata.prefix", f"must be at most {_MAX_PREFIX} characters")
 
 
 def output_prefix(submit: TaskSubmit) -> str:

@@ -57,7 +57,7 @@ class V3Request(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    key: str | None = Field(default=None, description="Your API key.")
+    key: str | None = Field(default=None, description="Your API key.", repr=False)
     model_id: str | None = Field(
         default=None, description="Checkpoint from the catalog (default: the default)."
     )
@@ -85,7 +85,7 @@ class V3KeyOnly(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    key: str | None = Field(default=None, description="Your API key.")
+    key: str | None = Field(default=None, description="Your API key.", repr=False)
 
 
 def url_inputs(request: V3Request, kind: str) -> dict[str, str]:

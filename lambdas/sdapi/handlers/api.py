@@ -38,7 +38,8 @@ def ping():
     return Response(status_code=200, content_type="application/json", body='{"status":"ok"}')
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+# log_event=False: events carry Authorization headers and v3 body keys, which must never reach the logs.
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 def handler(event: dict, context) -> dict:
     limit = deps.current().settings.limits.max_body_bytes
     size = _body_size(event)

@@ -19,7 +19,7 @@ logger = Logger(service="sdapi-completion")
 tracer = Tracer(service="sdapi-completion")
 processor = BatchProcessor(event_type=EventType.SQS)
 settings = Settings.from_env()
-service = CompletionService(JobsTable(settings.jobs_table), Bucket(settings.bucket), settings.bucket)
+service = CompletionService(JobsTable(settings.jobs_table), Bucket(settings.bucket))
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -27,7 +27,7 @@ def record_handler(record: SQSRecord) -> None:
     logger.info("notification handled", extra={"outcome": outcome.value, "message_id": record.message_id})
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 def handler(event: dict, context) -> dict:
     return process_partial_response(

@@ -38,7 +38,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     router().handle(change.old_image or None, change.new_image or None)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=False)
 def handler(event: dict, context) -> dict:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

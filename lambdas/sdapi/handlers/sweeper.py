@@ -19,7 +19,7 @@ def _wiring() -> tuple[Sweeper, tuple[str, ...]]:
     return Sweeper(JobsTable(settings.jobs_table)), tuple(pool.name for pool in settings.catalog.pools)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=False)
 def handler(event: dict, context) -> dict:
     sweeper, pools = _wiring()
     report = sweeper.sweep(pools)

@@ -48,7 +48,7 @@ def record_handler(record: SQSRecord) -> None:
     dispatcher().handle(WebhookMessage.model_validate_json(record.body))
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(log_event=False)
 def handler(event: dict, context) -> dict:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

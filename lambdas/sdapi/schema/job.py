@@ -130,8 +130,18 @@ class OutputOptions(_Strict):
     prefix: str = Field(
         description="S3 key prefix for this job's outputs, ending in '/'; always under `outputs/`.",
         pattern=r"^outputs/[A-Za-z0-9._/-]+/$",
+        max_length=900,
     )
     base64: bool = Field(default=False, description="The caller wants images inline as base64.")
+
+    @field_validator("prefix")
+    @classmethod
+    def _plain_segments(cls, value: str) -> str:
+        # S3 keeps `..`/`.`/empty segments literally, but URL clients collapse them (a presigned link would
+        # then point elsewhere) and a filesystem store would walk out of `outputs/`.
+        if any(segment in ("", ".", "..") for segment in value[:-1].split("/")):
+            raise ValueError("prefix must not contain empty, '.' or '..' segments")
+        return value
 
 
 class Webhook(_Strict):

@@ -123,12 +123,9 @@ def parse_notification(body: str) -> AsyncNotification | None:
 
 
 class CompletionService:
-    def __init__(
-        self, store: JobStore, blobs: BlobStore, bucket: str, clock: Callable[[], float] = time.time
-    ):
+    def __init__(self, store: JobStore, blobs: BlobStore, clock: Callable[[], float] = time.time):
         self.store = store
         self.blobs = blobs
-        self.bucket = bucket
         self.clock = clock
 
     def handle_body(self, body: str) -> Outcome:
@@ -218,10 +215,10 @@ class CompletionService:
                 return note.inline.data()
             except ValueError:
                 logger.warning("inline response of %s is not decodable", note.inference_id)
-        prefix = f"s3://{self.bucket}/"
-        if not location or not location.startswith(prefix):
+        key = self.blobs.key_from_uri(location) if location else None
+        if key is None:
             return None
         try:
-            return self.blobs.get_bytes(location[len(prefix):])
+            return self.blobs.get_bytes(key)
         except NotFound:
             return None

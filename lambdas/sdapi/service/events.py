@@ -31,16 +31,6 @@ EVENT_FOR_STATE = {
     JobState.CANCELLED: "cancelled",
     JobState.TIMED_OUT: "timed_out",
 }
-EVENT_TYPES = (
-    "job.queued",
-    "job.started",
-    "job.progress",
-    "job.completed",
-    "job.failed",
-    "job.cancelled",
-    "job.timed_out",
-)
-"""Every `type` an event can have."""
 
 MAX_SNAPSHOT_BYTES = 200_000
 """A webhook message carries the job snapshot only below this size (SQS messages are at most 256 KiB)."""

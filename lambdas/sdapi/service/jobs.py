@@ -6,12 +6,14 @@ Happy-path AWS calls (what `bench/api_bench.py` counts):
   runtime InvokeEndpointAsync. A webhook URL adds a DNS lookup (the SSRF check), no AWS call.
 - `get`: 1 GetItem. `wait`: 1 GetItem per poll. `cancel`: 1 GetItem + 1 GetItem/TransactWriteItems pair.
 - `load`: 1 BatchGetItem + 1 DescribeEndpoint per pool (instance counts cached for 10 s per process).
+  `queue_size`: 1 BatchGetItem.
 - `image_urls`: none (presigning is local). `images_base64`: 1 GetObject per image.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -29,6 +31,11 @@ from sdapi.schema.job import ACTIVE_STATES, Job, JobState
 from sdapi.service.load import estimate_queue_time
 from sdapi.urlguard import UrlPolicy, check_url
 from sdapi.validation import normalize, validate
+
+logger = logging.getLogger(__name__)
+
+ENQUEUE_FAILED = "the inference endpoint did not accept the job; submit it again"
+"""The error a job records when SageMaker refused it (the AWS detail is logged, never shown)."""
 
 DAY_S = 86400
 IDEMPOTENCY_TTL_S = DAY_S
@@ -116,15 +123,16 @@ class JobService:
         try:
             self.enqueuer.invoke_async(endpoint, key, inference_id, record.execution_timeout_s, record.ttl_s)
         except Exception as error:
-            reason = error.message if isinstance(error, UpstreamUnavailable) else f"enqueue failed: {error}"
+            detail = error.message if isinstance(error, UpstreamUnavailable) else f"enqueue failed: {error}"
+            logger.warning("enqueue failed", extra={"job_id": record.id, "error": detail})
             self.store.transition(
                 record.id,
                 JobState.FAILED,
                 expected=[JobState.QUEUED],
                 attempt=record.attempt,
-                updates={"error": reason, "completed_at": self.clock()},
+                updates={"error": ENQUEUE_FAILED, "completed_at": self.clock()},
             )
-            raise UpstreamUnavailable(f"the job could not be queued: {reason}") from error
+            raise UpstreamUnavailable(f"the job could not be queued: {detail}") from error
 
     def _record(self, job: Job, now: float) -> JobRecord:
         summary = job.model_dump(
@@ -287,6 +295,10 @@ class JobService:
         )
         return SystemLoad(pools=counters, instances=instances, queue_time_s=queue_time)
 
+    def queue_size(self, pool: str) -> int:
+        """Jobs queued or running on `pool` (1 BatchGetItem: no endpoint read, unlike `load`)."""
+        return sum(c.queued + c.in_progress for c in self.store.counters([pool]))
+
     def _instance_count(self, endpoint: str) -> int | None:
         now = self.clock()
         cached = self._instances.get(endpoint)
@@ -319,16 +331,16 @@ class JobService:
         key = f"{_upload_prefix(owner)}{uuid.uuid4().hex}.{ext}"
         expiry = min(self.settings.presign_expiry_s, 3600)
         url = self.blobs.presign_put(key, expiry, f"image/{'jpeg' if ext == 'jpg' else ext}")
-        return Upload(url=url, reference=self.blobs.s3_uri(key), key=key, content_type=content_type,
-                      expires_in=expiry)
+        return Upload(
+            url=url, reference=self.blobs.s3_uri(key), key=key, content_type=content_type, expires_in=expiry
+        )
 
     def read_upload(self, reference: str, owner: str, field: str) -> str:
         """The base64 of an uploaded image named by its `reference` (`s3://bucket/uploads/{owner}/…`),
         checked to be the caller's own and a valid image. InvalidRequest naming `field` otherwise."""
-        prefix = self.blobs.s3_uri("")
-        if not reference.startswith(prefix):
+        key = self.blobs.key_from_uri(reference)
+        if key is None:
             raise InvalidRequest.field(field, "is not an upload reference of this deployment")
-        key = reference[len(prefix):]
         if not key.startswith(_upload_prefix(owner)) or ".." in key:
             raise InvalidRequest.field(field, "refers to an upload that is not yours")
         try:
