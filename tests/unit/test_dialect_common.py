@@ -22,6 +22,8 @@ from sdapi.dialects.common import (
     strip_data_url,
 )
 from sdapi.errors import FieldProblem, InvalidRequest, UrlRefused
+from sdapi.records import JobRecord
+from sdapi.schema.job import JobState
 
 SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
 CATALOG = local_catalog()
@@ -127,3 +129,21 @@ def test_a_missing_body_is_reported_as_the_body_not_as_a_blank_field():
     except ValidationError as error:
         problems = problems_from_validation(error, skip=1)
     assert [(p.field, p.reason) for p in problems] == [("body", "a JSON body is required")]
+
+
+def record_for(job, **fields) -> JobRecord:
+    """The stored record of a freshly queued `job`, with `fields` overriding (for response-shape tests)."""
+    values = {
+        "id": job.id,
+        "owner": job.owner,
+        "dialect": job.dialect,
+        "pool": job.pool,
+        "task": job.task,
+        "model": job.model,
+        "state": JobState.QUEUED,
+        "created_at": job.created_at,
+        "request": job.request,
+        "output_prefix": job.output.prefix,
+    }
+    values.update(fields)
+    return JobRecord(**values)

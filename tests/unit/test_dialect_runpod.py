@@ -9,32 +9,15 @@ import pytest
 
 from sdapi.dialects import runpod
 from sdapi.errors import InvalidRequest
-from sdapi.records import Counters, JobRecord, SystemLoad
+from sdapi.records import Counters, SystemLoad
 from sdapi.schema.job import ControlMode, Dialect, JobState, ResizeMode, Task
-from tests.unit.test_dialect_common import NOW, ctx, seed_blocks
+from tests.unit.test_dialect_common import NOW, ctx, record_for, seed_blocks
 
 
 def submit(body: dict, pool: str = "sdxl"):
     request = runpod.RunPodRequest.model_validate(body)
     call = runpod.parse_input(request)
     return runpod.to_job(request, call, pool, ctx()), call
-
-
-def record_for(job, **fields) -> JobRecord:
-    values = {
-        "id": job.id,
-        "owner": job.owner,
-        "dialect": job.dialect,
-        "pool": job.pool,
-        "task": job.task,
-        "model": job.model,
-        "state": JobState.QUEUED,
-        "created_at": job.created_at,
-        "request": job.request,
-        "output_prefix": job.output.prefix,
-    }
-    values.update(fields)
-    return JobRecord(**values)
 
 
 def test_seed_000_img2img_sdxl_refiner_vae_karras_restore_faces():

@@ -7,9 +7,9 @@ from pydantic import ValidationError
 
 from sdapi.dialects import v3
 from sdapi.errors import InvalidRequest, Unauthorized
-from sdapi.records import Counters, JobRecord, SystemLoad
+from sdapi.records import Counters, SystemLoad
 from sdapi.schema.job import Dialect, JobState, Task
-from tests.unit.test_dialect_common import ctx, seed_blocks
+from tests.unit.test_dialect_common import ctx, record_for, seed_blocks
 
 
 def seed_body() -> dict:
@@ -18,23 +18,6 @@ def seed_body() -> dict:
 
 def seed_response() -> dict:
     return next(b for b in seed_blocks("003") if isinstance(b, dict) and b.get("status") == "success")
-
-
-def record_for(job, **fields) -> JobRecord:
-    values = {
-        "id": job.id,
-        "owner": job.owner,
-        "dialect": job.dialect,
-        "pool": job.pool,
-        "task": job.task,
-        "model": job.model,
-        "state": JobState.QUEUED,
-        "created_at": job.created_at,
-        "request": job.request,
-        "output_prefix": job.output.prefix,
-    }
-    values.update(fields)
-    return JobRecord(**values)
 
 
 def test_seed_003_img2img_with_string_numbers():
