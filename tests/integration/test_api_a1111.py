@@ -13,7 +13,7 @@ from tests.integration.api_support import (
     api_env,
     other_key,
 )
-from tests.unit.test_dialect_common import seed_blocks
+from tests.seeds import seed_blocks
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from sdapi.aws.jobs_table import JobsTable
 from tests.integration.api_support import PNG, Worker, api_env, other_key
-from tests.unit.test_dialect_common import seed_blocks
+from tests.seeds import seed_blocks
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import pytest
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.ids import new_id
 from tests.integration.api_support import PNG, PNG_B64, Worker, api_env, install
-from tests.unit.test_dialect_common import seed_blocks
+from tests.seeds import seed_blocks
 
 
 @pytest.fixture(scope="session")

@@ -19,11 +19,6 @@ def settings(catalog):
     return webhook_settings(catalog)
 
 
-@pytest.fixture
-def pipeline(aws, monkeypatch):
-    return Pipeline(aws, monkeypatch)
-
-
 def consumer(aws, filter_policy: dict | None = None) -> str:
     """An SQS queue subscribed to the events topic (raw delivery, optional filter policy)."""
     sqs, sns = boto3.client("sqs", region_name="us-east-1"), boto3.client("sns", region_name="us-east-1")

@@ -18,22 +18,12 @@ from sdapi.errors import UpstreamUnavailable
 from sdapi.schema.items import COUNTER_FIELDS
 from sdapi.schema.job import ACTIVE_STATES, JobState
 from sdapi.service.jobs import ENQUEUE_FAILED, JobService
-from tests.integration.events_harness import Pipeline, manifest, notification, webhook_settings
+from tests.integration.events_harness import manifest, notification, webhook_settings
 
 
 @pytest.fixture
 def settings(catalog):
     return webhook_settings(catalog)
-
-
-@pytest.fixture
-def pipeline(aws, monkeypatch):
-    return Pipeline(aws, monkeypatch)
-
-
-@pytest.fixture
-def table(aws):
-    return JobsTable(aws.jobs_table)
 
 
 class BrokenEnqueuer:

@@ -11,22 +11,12 @@ from standardwebhooks import Webhook
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.schema.items import counters_id
 from sdapi.schema.job import JobState
-from tests.integration.events_harness import Pipeline, manifest, notification, webhook_settings
+from tests.integration.events_harness import manifest, notification, webhook_settings
 
 
 @pytest.fixture
 def settings(catalog):
     return webhook_settings(catalog)
-
-
-@pytest.fixture
-def pipeline(aws, monkeypatch):
-    return Pipeline(aws, monkeypatch)
-
-
-@pytest.fixture
-def table(aws):
-    return JobsTable(aws.jobs_table)
 
 
 def overdue(table: JobsTable, job_id: str, by_s: float = 1.0) -> None:

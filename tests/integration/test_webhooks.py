@@ -27,11 +27,6 @@ def settings(catalog):
 
 
 @pytest.fixture
-def pipeline(aws, monkeypatch):
-    return Pipeline(aws, monkeypatch)
-
-
-@pytest.fixture
 def submit(service, make_job, api_key, aws):
     """Submit a job with a webhook and finish it (COMPLETED with one PNG in S3)."""
     import boto3

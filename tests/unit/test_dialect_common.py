@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,26 +21,10 @@ from sdapi.dialects.common import (
 from sdapi.errors import FieldProblem, InvalidRequest, UrlRefused
 from sdapi.records import JobRecord
 from sdapi.schema.job import JobState
+from tests.seeds import seed_blocks
 
-SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
 CATALOG = local_catalog()
 NOW = 1_763_700_000.0
-
-
-def seed_blocks(prefix: str) -> list[Any]:
-    """Every JSON code block of a seed document, in order (comments and trailing commas removed)."""
-    path = next(SEEDS.glob(f"{prefix}_*.txt"))
-    text = path.read_text(encoding="utf-8")
-    blocks = re.findall(r"```(?:json)?\s*\n(.*?)```", text, flags=re.S)
-    parsed = []
-    for block in blocks:
-        cleaned = re.sub(r"(?m)\s//[^\n]*$", "", block)
-        cleaned = re.sub(r",(\s*[}\]])", r"\1", cleaned)
-        try:
-            parsed.append(json.loads(cleaned))
-        except ValueError:
-            continue
-    return parsed
 
 
 def ctx(**overrides: Any) -> SubmitContext:

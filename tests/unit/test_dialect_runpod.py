@@ -11,7 +11,8 @@ from sdapi.dialects import runpod
 from sdapi.errors import InvalidRequest
 from sdapi.records import Counters, SystemLoad
 from sdapi.schema.job import ControlMode, Dialect, JobState, ResizeMode, Task
-from tests.unit.test_dialect_common import NOW, ctx, record_for, seed_blocks
+from tests.seeds import seed_blocks
+from tests.unit.test_dialect_common import NOW, ctx, record_for
 
 
 def submit(body: dict, pool: str = "sdxl"):

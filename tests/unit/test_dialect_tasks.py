@@ -8,7 +8,8 @@ from sdapi.dialects import tasks
 from sdapi.errors import InvalidRequest
 from sdapi.records import JobRecord
 from sdapi.schema.job import Dialect, JobState, Task
-from tests.unit.test_dialect_common import ctx, seed_blocks
+from tests.seeds import seed_blocks
+from tests.unit.test_dialect_common import ctx
 
 LINK = "https://huggingface.co/datasets/huggingface/documentation-images/resolve/main/diffusers/cat.png"
 

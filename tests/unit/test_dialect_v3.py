@@ -9,7 +9,8 @@ from sdapi.dialects import v3
 from sdapi.errors import InvalidRequest, Unauthorized
 from sdapi.records import Counters, SystemLoad
 from sdapi.schema.job import Dialect, JobState, Task
-from tests.unit.test_dialect_common import ctx, record_for, seed_blocks
+from tests.seeds import seed_blocks
+from tests.unit.test_dialect_common import ctx, record_for
 
 
 def seed_body() -> dict:
