@@ -1,6 +1,6 @@
-"""Support for the api handler tests: API Gateway REST proxy events through the real `handlers.api.handler`,
+"""Support for the api handler tests: API Gateway REST proxy events through the real api entry point,
 a stand-in GPU worker that finishes queued jobs the way the container + completion path would (PNG outputs
-under the job's prefix, COMPLETED with `info`), and dependency installation per test (moto resources)."""
+under the job's prefix, COMPLETED with `info`), and dependencies injected per test (moto resources)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ import time
 from typing import Any
 
 import boto3
-import pytest
 
 from local.http_gateway import build_proxy_event
 from local.lambda_context import LambdaContext
-from sdapi.api import deps
+from sdapi.api.deps import Deps
 from sdapi.auth import Authenticator
 from sdapi.aws.bucket import Bucket
 from sdapi.aws.jobs_table import JobsTable
@@ -103,11 +102,13 @@ class Worker:
 
 
 class Api:
-    """Calls the real api Lambda handler with API Gateway REST proxy events."""
+    """Calls the real api Lambda entry point (`handlers.api.make_handler` around an `ApiFunction` over
+    `service`) with API Gateway REST proxy events."""
 
-    def __init__(self, handler, key: str):
+    def __init__(self, handler, key: str | None, service: JobService | None = None):
         self.handler = handler
         self.key = key
+        self.service = service
 
     def call(
         self,
@@ -148,7 +149,12 @@ class Api:
         return response["statusCode"], parsed, headers_out
 
 
-def install(settings: Settings, worker: Worker | None = None) -> JobService:
+def api_for(settings: Settings, worker: Worker | None = None, key: str | None = None) -> Api:
+    """The api handler over moto with `settings` injected (no environment, no module reload); `worker`
+    runs while a synchronous route waits."""
+    from sdapi.api.app import ApiFunction
+    from sdapi.handlers.api import make_handler
+
     service = JobService(
         settings,
         JobsTable(settings.jobs_table),
@@ -157,24 +163,12 @@ def install(settings: Settings, worker: Worker | None = None) -> JobService:
         SageMaker(),
         sleep=worker or (lambda _s: None),
     )
-    deps.install(
-        deps.Deps(
-            settings=settings,
-            service=service,
-            authenticator=Authenticator(KeysTable(settings.keys_table), cache_s=0),
-        )
+    deps = Deps(
+        settings=settings,
+        service=service,
+        authenticator=Authenticator(KeysTable(settings.keys_table), cache_s=0),
     )
-    return service
-
-
-def api_handler(monkeypatch: pytest.MonkeyPatch, settings: Settings):
-    """The real handler module (imported once; its cold start reads these settings from the environment)."""
-    for name, value in settings.to_env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
-    from sdapi.handlers import api
-
-    return api.handler
+    return Api(make_handler(ApiFunction(deps)), key, service)
 
 
 def settings_for(aws: Any, **overrides: Any) -> Settings:
@@ -188,14 +182,10 @@ def other_key(aws: Any) -> str:
     return create_key(KeysTable(aws.keys_table), owner="mallory", name="other").key
 
 
-def api_env(
-    aws: Any, api_key: Any, monkeypatch: pytest.MonkeyPatch, *, worker: bool = True, **overrides: Any
-) -> tuple[Api, Worker, Settings]:
+def api_env(aws: Any, api_key: Any, *, worker: bool = True, **overrides: Any) -> tuple[Api, Worker, Settings]:
     """The api handler over moto with the given settings overrides, and a stand-in GPU worker that finishes
     jobs on demand (`worker=False`: it stays idle, so jobs remain QUEUED until a test moves them)."""
     settings = settings_for(aws, **overrides)
-    handler = api_handler(monkeypatch, settings)
     gpu = Worker(settings)
     gpu.enabled = worker
-    install(settings, gpu)
-    return Api(handler, api_key.key), gpu, settings
+    return api_for(settings, gpu, api_key.key), gpu, settings

@@ -17,8 +17,8 @@ from tests.seeds import seed_blocks
 
 
 @pytest.fixture
-def env(aws, api_key, monkeypatch):
-    api, worker, _ = api_env(aws, api_key, monkeypatch)
+def env(aws, api_key):
+    api, worker, _ = api_env(aws, api_key)
     return api, worker, aws
 
 

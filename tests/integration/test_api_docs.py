@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.api_support import Api, api_handler, install, settings_for
+from tests.integration.api_support import api_for, settings_for
 
 ROUTES = {
     ("post", "/v1/jobs"),
@@ -40,11 +40,8 @@ ROUTES = {
 
 
 @pytest.fixture
-def api(aws, monkeypatch):
-    settings = settings_for(aws)
-    handler = api_handler(monkeypatch, settings)
-    install(settings)
-    return Api(handler, key=None)
+def api(aws):
+    return api_for(settings_for(aws))
 
 
 def test_openapi_document_is_valid_3_1_with_every_route(api):

@@ -16,8 +16,8 @@ from tests.integration.api_support import (
 
 
 @pytest.fixture
-def env(aws, api_key, monkeypatch):
-    api, worker, _ = api_env(aws, api_key, monkeypatch)
+def env(aws, api_key):
+    api, worker, _ = api_env(aws, api_key)
     return api, worker, aws
 
 
@@ -139,7 +139,6 @@ def test_unknown_route_is_404_in_the_dialect_shape(env):
 
 def test_a_failing_aws_dependency_is_a_503_that_names_no_internal_resource(env):
     # Given SageMaker refuses the job with an error naming the endpoint and the account,
-    from sdapi.api import deps
     from sdapi.errors import UpstreamUnavailable
 
     class RefusingEndpoint:
@@ -147,7 +146,7 @@ def test_a_failing_aws_dependency_is_a_503_that_names_no_internal_resource(env):
             raise UpstreamUnavailable("AccessDenied: arn:aws:iam::123456789012:role/x on endpoint sdapi-sdxl")
 
     api, _, _ = env
-    deps.current().service.enqueuer = RefusingEndpoint()
+    api.service.enqueuer = RefusingEndpoint()
 
     # when a job is submitted,
     status, body, _ = api.call("POST", "/v1/jobs", {"prompt": "x"})

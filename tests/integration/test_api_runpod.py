@@ -20,8 +20,8 @@ from tests.seeds import seed_blocks
 
 
 @pytest.fixture
-def env(aws, api_key, monkeypatch):
-    api, worker, _ = api_env(aws, api_key, monkeypatch, worker=False)
+def env(aws, api_key):
+    api, worker, _ = api_env(aws, api_key, worker=False)
     return api, worker, aws
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.ids import new_id
-from tests.integration.api_support import PNG, PNG_B64, Worker, api_env, install
+from tests.integration.api_support import PNG, PNG_B64, Worker, api_env, api_for
 from tests.seeds import seed_blocks
 
 
@@ -17,9 +17,9 @@ def httpserver_listen_address():
 
 
 @pytest.fixture
-def env(aws, api_key, monkeypatch, httpserver):
+def env(aws, api_key, httpserver):
     api, worker, _ = api_env(
-        aws, api_key, monkeypatch, worker=False, allow_loopback_urls=True, allow_http_urls=True
+        aws, api_key, worker=False, allow_loopback_urls=True, allow_http_urls=True
     )
     httpserver.expect_request("/cat.png").respond_with_data(PNG, content_type="image/png")
     httpserver.expect_request("/mask.png").respond_with_data(PNG, content_type="image/png")
@@ -57,9 +57,9 @@ def test_seed_003_img2img_is_processing_then_fetch_gives_success(env):
 
 
 def test_text2img_answers_success_when_the_job_finishes_within_the_wait(env):
-    api, worker, aws, _ = env
+    _, worker, aws, _ = env
     worker.enabled = True
-    install(aws.settings.model_copy(update={"v3_wait_s": 1.0}), worker)
+    api = api_for(aws.settings.model_copy(update={"v3_wait_s": 1.0}), worker, env[0].key)
 
     status, body, _ = api.call(
         "POST",

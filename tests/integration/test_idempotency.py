@@ -7,17 +7,14 @@ import pytest
 
 from sdapi.auth import create_key
 from sdapi.aws.keys_table import KeysTable
-from tests.integration.api_support import Api, api_handler, install, settings_for
+from tests.integration.api_support import api_for, settings_for
 
 REQUEST = {"prompt": "a red bicycle", "width": 64, "height": 64, "seed": 7}
 
 
 @pytest.fixture
-def api(aws, api_key, monkeypatch):
-    settings = settings_for(aws)
-    handler = api_handler(monkeypatch, settings)
-    install(settings)
-    return Api(handler, api_key.key)
+def api(aws, api_key):
+    return api_for(settings_for(aws), key=api_key.key)
 
 
 def job_items(aws) -> list[str]:

@@ -16,8 +16,8 @@ DAY = 86400
 
 
 @pytest.fixture
-def env(aws, api_key, monkeypatch):
-    api, worker, _ = api_env(aws, api_key, monkeypatch, job_retention_days=7)
+def env(aws, api_key):
+    api, worker, _ = api_env(aws, api_key, job_retention_days=7)
     return api, worker, aws
 
 

@@ -1,29 +1,43 @@
-"""What the routes need, built once per process (cold start): settings, the job service, the
-authenticator and the URL policy. Tests install their own (`install`)."""
+"""What the routes need, built once per process (cold start) and injected with Powertools `Depends`:
+settings, the job service, the authenticator and the URL policy.
+
+`ApiFunction` puts its `Deps` into the resolver's context for each request; a route (or a dependency such
+as `caller`) declares `deps: Wired` to receive them. Tests build their own `Deps` and `ApiFunction`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.request import Request
 
 from sdapi.auth import Authenticator
 from sdapi.config import Settings
 from sdapi.service.jobs import JobService
 from sdapi.urlguard import UrlPolicy
 
+CONTEXT_KEY = "sdapi_deps"
+"""Where `ApiFunction` puts the `Deps` in the resolver's per-request context."""
+
 
 @dataclass
 class Deps:
+    """The api Lambda's collaborators."""
+
     settings: Settings
     service: JobService
     authenticator: Authenticator
 
     @property
     def url_policy(self) -> UrlPolicy:
+        """The SSRF guard's policy for URL inputs."""
         return self.service.url_policy
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Deps:
-        """The real AWS adapters (boto3 clients are created lazily, on first use)."""
+        """Return the real AWS adapters (boto3 clients are created lazily, on first use)."""
         from sdapi.aws.bucket import Bucket
         from sdapi.aws.jobs_table import JobsTable
         from sdapi.aws.keys_table import KeysTable
@@ -41,16 +55,9 @@ class Deps:
         )
 
 
-_current: Deps | None = None
+def wired(request: Request) -> Deps:
+    """Route dependency: the `Deps` of the `ApiFunction` resolving this request."""
+    return request.context[CONTEXT_KEY]
 
 
-def install(deps: Deps) -> None:
-    global _current
-    _current = deps
-
-
-def current() -> Deps:
-    if _current is None:
-        install(Deps.from_settings(Settings.from_env()))
-    assert _current is not None
-    return _current
+Wired = Annotated[Deps, Depends(wired)]

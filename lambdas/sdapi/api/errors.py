@@ -1,4 +1,4 @@
-"""Exception handlers: every error leaves in the dialect of the route it hit."""
+"""Exception handlers: every error leaves in the dialect of the route it hit (`sdapi.dialects.registry`)."""
 
 from __future__ import annotations
 
@@ -9,54 +9,63 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from sdapi.api.dialect import render, render_validation
 from sdapi.api.responses import reply
 from sdapi.api.security import principal_for
+from sdapi.auth import Authenticator
+from sdapi.dialects import registry
 from sdapi.errors import DomainError, NotFound, PayloadTooLarge, UpstreamUnavailable
 
 logger = Logger(service="sdapi-api")
 
+INTERNAL_ERROR_STATUS = 500
+"""An unexpected exception (a bug) answers 500 where the dialect would say 503."""
 
-def register(app: APIGatewayRestResolver) -> None:
+
+def render(error: DomainError, path: str) -> Response:
+    """Return the error as the response of the dialect that `path` speaks."""
+    status, body = registry.for_path(path).error_body(error)
+    return reply(status, body)
+
+
+def register(app: APIGatewayRestResolver, authenticator: Authenticator) -> None:
+    """Register the handlers of domain errors, schema mismatches, unknown routes and unexpected errors."""
+
     @app.exception_handler(DomainError)
     def domain_error(error: DomainError) -> Response:
         if error.status >= 500:  # the detail goes to the logs only: AWS error texts name internal resources
             logger.warning("request failed", extra={"kind": error.kind, "error": error.message})
             error = UpstreamUnavailable(UpstreamUnavailable.PUBLIC_MESSAGE)
-        status, body = render(error, app.current_event.path)
-        return reply(status, body)
+        return render(error, app.current_event.path)
 
     @app.exception_handler(RequestValidationError)
     def validation_error(error: RequestValidationError) -> Response:
         event = app.current_event
-        path = event.path
         try:  # authentication comes first: no schema details for callers without a valid key
-            principal_for(event.headers, event.decoded_body, path.startswith("/api/v3/"))
+            principal_for(authenticator, event)
         except DomainError as auth_error:
-            status, body = render(auth_error, path)
-            return reply(status, body)
-        status, body = render_validation(list(error.errors()), path, _body_of(event))
+            return render(auth_error, event.path)
+        entry = registry.for_path(event.path)
+        status, body = entry.validation_body(list(error.errors()), _body_of(event))
         return reply(status, body)
 
     @app.not_found
     def not_found(error: NotFoundError) -> Response:
         path = app.current_event.path
-        status, body = render(NotFound(f"no route {app.current_event.http_method} {path}"), path)
-        return reply(status, body)
+        return render(NotFound(f"no route {app.current_event.http_method} {path}"), path)
 
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response:
         logger.exception("unhandled error")
-        status, body = render(UpstreamUnavailable("internal error; try again later"), app.current_event.path)
-        return reply(500 if status == 503 else status, body)
+        entry = registry.for_path(app.current_event.path)
+        status, body = entry.error_body(UpstreamUnavailable("internal error; try again later"))
+        return reply(INTERNAL_ERROR_STATUS if status == UpstreamUnavailable.status else status, body)
 
 
 def too_large(path: str, size: int, limit: int) -> dict[str, Any]:
-    """The 413 API Gateway proxy response for a body over the deployment's limit."""
-    status, body = render(PayloadTooLarge(f"request body is {size} bytes; the limit is {limit}"), path)
-    response = reply(status, body)
+    """Return the 413 API Gateway proxy response for a body over the deployment's limit."""
+    response = render(PayloadTooLarge(f"request body is {size} bytes; the limit is {limit}"), path)
     return {
-        "statusCode": status,
+        "statusCode": response.status_code,
         "headers": {"Content-Type": "application/json"},
         "body": response.body,
         "isBase64Encoded": False,

@@ -1,18 +1,18 @@
 """Shared steps of the routes: resolve URL/upload inputs through the guard, build the job in a submit
-context, submit it with the caller's idempotency key, and fetch outputs in the form a dialect wants."""
+context, submit it with the caller's idempotency key, and give the dialects a job's outputs in the form
+they ask for (`ServiceOutputs`)."""
 
 from __future__ import annotations
 
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.request import Request
 
-from sdapi.api.deps import current
+from sdapi.api.deps import Deps
 from sdapi.auth import Principal
-from sdapi.dialects.common import SubmitContext, caller_paths
+from sdapi.dialects.common import Outputs, PathMapper, SubmitContext, caller_paths
 from sdapi.ids import new_id
 from sdapi.images import to_base64
 from sdapi.records import JobRecord
@@ -27,11 +27,12 @@ TOO_LARGE_WARNING = (
     "`images` holds presigned URLs instead of base64"
 )
 
+IDEMPOTENCY_HEADER = "idempotency-key"
 
-def resolve_inputs(references: Mapping[str, str], owner: str) -> dict[str, str]:
-    """Base64 of each URL (fetched through the SSRF guard) or upload reference, keyed by caller path.
-    A refusal is a 400 naming that path."""
-    deps = current()
+
+def resolve_inputs(deps: Deps, references: Mapping[str, str], owner: str) -> dict[str, str]:
+    """Return the base64 of each URL (fetched through the SSRF guard) or upload reference, keyed by caller
+    path. A refusal is a 400 naming that path."""
     resolved: dict[str, str] = {}
     for path, reference in references.items():
         if deps.service.is_upload_reference(reference):
@@ -41,22 +42,22 @@ def resolve_inputs(references: Mapping[str, str], owner: str) -> dict[str, str]:
     return resolved
 
 
-def idempotency_key(router: Router) -> str | None:
-    """The request's `Idempotency-Key` header (any letter case), if it was sent."""
-    return router.current_event.get_header_value("idempotency-key", case_sensitive=False)
+def idempotency_key(request: Request) -> str | None:
+    """Return the request's `Idempotency-Key` header (any letter case), if it was sent."""
+    return request.resolved_event.get_header_value(IDEMPOTENCY_HEADER, case_sensitive=False)
 
 
 def submit(
+    deps: Deps,
     build: Callable[[SubmitContext], Job],
     caller: Principal,
-    to_caller: Callable[[str], str],
+    to_caller: PathMapper,
     *,
     images: Mapping[str, str] | None = None,
     job_id: str | None = None,
     idempotency_key: str | None = None,
 ) -> JobRecord:
     """Build the canonical job and submit it; domain errors come back in the caller's own field paths."""
-    deps = current()
     ctx = SubmitContext(
         job_id=job_id or new_id(),
         owner=caller.owner,
@@ -72,27 +73,31 @@ def submit(
         return deps.service.submit(job, idempotency_key=idempotency_key)
 
 
-@dataclass(frozen=True)
-class Outputs:
-    images: list[str]
-    warning: str | None = None
+class ServiceOutputs:
+    """A job's outputs for the api Lambda's answers: presigned URLs, or base64 that falls back to URLs (with
+    a warning saying so) when it would not fit in a Lambda response."""
+
+    def __init__(self, deps: Deps):
+        self.deps = deps
+
+    @property
+    def bucket(self) -> str:
+        """The bucket holding the outputs."""
+        return self.deps.settings.bucket
+
+    def outputs(self, record: JobRecord, *, base64: bool) -> Outputs:
+        """Return the job's images (generated, then ControlNet maps) as base64 or presigned URLs."""
+        service = self.deps.service
+        if not base64:
+            return Outputs(service.image_urls(record))
+        encoded = service.images_base64(record)
+        if sum(len(i) for i in encoded) > RESPONSE_BUDGET_BYTES:
+            return Outputs(service.image_urls(record), TOO_LARGE_WARNING)
+        return Outputs(encoded)
 
 
-def outputs(record: JobRecord, base64: bool) -> Outputs:
-    """The job's outputs (generated images, then ControlNet maps) as base64 or presigned URLs. Base64 that
-    would not fit in a Lambda response falls back to URLs, with a warning saying so."""
-    service = current().service
-    if not base64:
-        return Outputs(service.image_urls(record))
-    encoded = service.images_base64(record)
-    if sum(len(i) for i in encoded) > RESPONSE_BUDGET_BYTES:
-        return Outputs(service.image_urls(record), TOO_LARGE_WARNING)
-    return Outputs(encoded)
-
-
-def future_urls(record: JobRecord) -> list[str]:
-    """Presigned URLs of the keys the job's generated images will have (v3 `future_links`)."""
-    deps = current()
+def future_urls(deps: Deps, record: JobRecord) -> list[str]:
+    """Return presigned URLs of the keys the job's generated images will have (v3 `future_links`)."""
     count = int(record.summary.get("batch_size", 1)) * int(record.summary.get("n_iter", 1))
     expiry = deps.settings.presign_expiry_s
     return [deps.service.blobs.presign_get(f"{record.output_prefix}{i}.png", expiry) for i in range(count)]

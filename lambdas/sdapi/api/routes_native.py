@@ -6,9 +6,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.request import Request
 
 from sdapi.api import jobs
-from sdapi.api.deps import current
+from sdapi.api.deps import Wired
 from sdapi.api.responses import doc, reply
 from sdapi.api.security import Caller
 from sdapi.dialects import native
@@ -25,14 +26,15 @@ TAGS = ["Native"]
     description="Send `Idempotency-Key: <any string>` to make retries of this request safe (24 h).",
     responses={202: doc("Accepted: the job view.", native.JobView)},
 )
-def create_job(body: native.JobRequest, caller: Caller):
-    images = jobs.resolve_inputs(native.image_inputs(body), caller.owner)
+def create_job(body: native.JobRequest, caller: Caller, deps: Wired, request: Request):
+    images = jobs.resolve_inputs(deps, native.image_inputs(body), caller.owner)
     record = jobs.submit(
+        deps,
         lambda ctx: native.to_job(body, ctx),
         caller,
         native.to_caller_path,
         images=images,
-        idempotency_key=jobs.idempotency_key(router),
+        idempotency_key=jobs.idempotency_key(request),
     )
     return reply(202, native.job_view(record, []), {"Location": f"/v1/jobs/{record.id}"})
 
@@ -43,14 +45,11 @@ def create_job(body: native.JobRequest, caller: Caller):
 def get_job(
     job_id: str,
     caller: Caller,
+    deps: Wired,
     base64: Annotated[bool, Query(description="Images inline as base64 instead of URLs.")] = False,
 ):
-    record = current().service.get(job_id, caller.owner)
-    out = jobs.outputs(record, base64=base64) if record.outputs else jobs.Outputs([])
-    view = native.job_view(record, out.images)
-    if out.warning:
-        view["warning"] = out.warning
-    return reply(200, view)
+    record = deps.service.get(job_id, caller.owner)
+    return reply(200, native.answer(record, jobs.ServiceOutputs(deps), base64=base64))
 
 
 @router.delete(
@@ -59,10 +58,9 @@ def get_job(
     summary="Cancel a job",
     responses={200: doc("The job view after cancelling.", native.JobView)},
 )
-def cancel_job(job_id: str, caller: Caller):
-    record = current().service.cancel(job_id, caller.owner)
-    out = jobs.outputs(record, base64=False) if record.outputs else jobs.Outputs([])
-    return reply(200, native.job_view(record, out.images))
+def cancel_job(job_id: str, caller: Caller, deps: Wired):
+    record = deps.service.cancel(job_id, caller.owner)
+    return reply(200, native.answer(record, jobs.ServiceOutputs(deps)))
 
 
 @router.get(
@@ -71,13 +69,13 @@ def cancel_job(job_id: str, caller: Caller):
     summary="Queue counters, instances, estimated wait",
     responses={200: doc("Load of every pool.", SystemLoad)},
 )
-def system_load(caller: Caller):
-    return reply(200, native.load_view(current().service.load()))
+def system_load(caller: Caller, deps: Wired):
+    return reply(200, native.load_view(deps.service.load()))
 
 
 @router.get("/v1/models", tags=TAGS, summary="Models and pools of this deployment")
-def models(caller: Caller):
-    return reply(200, native.models_view(current().settings.catalog))
+def models(caller: Caller, deps: Wired):
+    return reply(200, native.models_view(deps.settings.catalog))
 
 
 @router.post(
@@ -86,8 +84,8 @@ def models(caller: Caller):
     summary="Presigned upload for a large input image",
     responses={201: doc("Where to PUT the image, and the reference to pass.", native.UploadView)},
 )
-def create_upload(body: native.UploadRequest, caller: Caller):
-    upload = current().service.upload_url(caller.owner, body.content_type)
+def create_upload(body: native.UploadRequest, caller: Caller, deps: Wired):
+    upload = deps.service.upload_url(caller.owner, body.content_type)
     view = native.UploadView(
         url=upload.url,
         reference=upload.reference,

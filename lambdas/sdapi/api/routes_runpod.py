@@ -12,9 +12,10 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.request import Request
 
 from sdapi.api import jobs
-from sdapi.api.deps import current
+from sdapi.api.deps import Deps, Wired
 from sdapi.api.responses import doc, reply
 from sdapi.api.security import Caller
 from sdapi.auth import Principal
@@ -22,22 +23,23 @@ from sdapi.dialects import runpod
 from sdapi.errors import NotFound
 from sdapi.ids import new_id
 from sdapi.records import JobRecord
-from sdapi.schema.job import JobState
 
 router = Router()
 TAGS = ["RunPod"]
 _STATUS_DOC = {200: doc("The job's status; `output` once COMPLETED.", runpod.RunPodStatus)}
+MS_PER_S = 1000
 
 
-def _pool(endpoint: str) -> str:
-    if current().settings.catalog.pool(endpoint) is None:
+def _pool(deps: Deps, endpoint: str) -> str:
+    if deps.settings.catalog.pool(endpoint) is None:
         raise NotFound(f"endpoint {endpoint} not found")
     return endpoint
 
 
-def _job(endpoint: str, job_id: str, caller: Principal) -> JobRecord:
-    record = current().service.get(job_id, caller.owner)
-    if record.pool != endpoint:
+def _job(deps: Deps, endpoint: str, job_id: str, caller: Principal) -> JobRecord:
+    pool = _pool(deps, endpoint)
+    record = deps.service.get(job_id, caller.owner)
+    if record.pool != pool:
         raise NotFound(f"job {job_id} not found on endpoint {endpoint}")
     return record
 
@@ -48,8 +50,8 @@ def _job(endpoint: str, job_id: str, caller: Principal) -> JobRecord:
     summary="Queue a job",
     responses={200: doc("Queued: {id, status: IN_QUEUE}.", runpod.RunPodStatus)},
 )
-def run(endpoint: str, body: runpod.RunPodRequest, caller: Caller):
-    result = _start(endpoint, body, caller)
+def run(endpoint: str, body: runpod.RunPodRequest, caller: Caller, deps: Wired, request: Request):
+    result = _start(deps, request, endpoint, body, caller)
     if isinstance(result, dict):
         return reply(200, result)
     return reply(200, runpod.run_body(result))
@@ -62,52 +64,47 @@ def runsync(
     endpoint: str,
     body: runpod.RunPodRequest,
     caller: Caller,
+    deps: Wired,
+    request: Request,
     wait: Annotated[
         int | None, Query(ge=0, description="Milliseconds to wait (capped by the deployment).")
     ] = None,
 ):
-    result = _start(endpoint, body, caller)
+    result = _start(deps, request, endpoint, body, caller)
     if isinstance(result, dict):
         return reply(200, result)
-    deps = current()
-    limit = deps.settings.sync_wait_s if wait is None else min(wait / 1000, deps.settings.sync_wait_s)
-    record = deps.service.wait(result.id, caller.owner, limit)
-    return reply(200, status(record))
+    cap = deps.settings.sync_wait_s
+    record = deps.service.wait(result.id, caller.owner, cap if wait is None else min(wait / MS_PER_S, cap))
+    return reply(200, runpod.answer(record, jobs.ServiceOutputs(deps)))
 
 
-def _start(endpoint: str, body: runpod.RunPodRequest, caller: Principal) -> JobRecord | dict[str, Any]:
-    pool = _pool(endpoint)
+def _start(
+    deps: Deps, request: Request, endpoint: str, body: runpod.RunPodRequest, caller: Principal
+) -> JobRecord | dict[str, Any]:
+    pool = _pool(deps, endpoint)
     call = runpod.parse_input(body)
     if call.payload is None:
-        output = runpod.listing(call.route, current().settings.catalog)
-        return runpod.listing_body(f"listing-{new_id()}", output)
+        output = runpod.listing(call.route, deps.settings.catalog)
+        return runpod.listing_body(f"{runpod.LISTING_ID_PREFIX}{new_id()}", output)
     return jobs.submit(
+        deps,
         lambda ctx: runpod.to_job(body, call, pool, ctx),
         caller,
         runpod.path_mapper(call.prefix),
-        idempotency_key=jobs.idempotency_key(router),
+        idempotency_key=jobs.idempotency_key(request),
     )
 
 
-def status(record: JobRecord) -> dict[str, Any]:
-    if record.state != JobState.COMPLETED:
-        return runpod.status_body(record)
-    out = jobs.outputs(record, base64=True)
-    body = runpod.status_body(record, out.images)
-    if out.warning:
-        body["output"]["warning"] = out.warning
-    return body
-
-
 @router.get("/v2/<endpoint>/status/<job_id>", tags=TAGS, summary="Job status", responses=_STATUS_DOC)
-def job_status(endpoint: str, job_id: str, caller: Caller):
-    return reply(200, status(_job(_pool(endpoint), job_id, caller)))
+def job_status(endpoint: str, job_id: str, caller: Caller, deps: Wired):
+    return reply(200, runpod.answer(_job(deps, endpoint, job_id, caller), jobs.ServiceOutputs(deps)))
 
 
 @router.post("/v2/<endpoint>/cancel/<job_id>", tags=TAGS, summary="Cancel a job", responses=_STATUS_DOC)
-def cancel(endpoint: str, job_id: str, caller: Caller):
-    _job(_pool(endpoint), job_id, caller)
-    return reply(200, status(current().service.cancel(job_id, caller.owner)))
+def cancel(endpoint: str, job_id: str, caller: Caller, deps: Wired):
+    _job(deps, endpoint, job_id, caller)
+    record = deps.service.cancel(job_id, caller.owner)
+    return reply(200, runpod.answer(record, jobs.ServiceOutputs(deps)))
 
 
 @router.post(
@@ -116,18 +113,18 @@ def cancel(endpoint: str, job_id: str, caller: Caller):
     summary="Re-run a FAILED or TIMED_OUT job",
     responses=_STATUS_DOC,
 )
-def retry(endpoint: str, job_id: str, caller: Caller):
-    _job(_pool(endpoint), job_id, caller)
-    return reply(200, runpod.run_body(current().service.retry(job_id, caller.owner)))
+def retry(endpoint: str, job_id: str, caller: Caller, deps: Wired):
+    _job(deps, endpoint, job_id, caller)
+    return reply(200, runpod.run_body(deps.service.retry(job_id, caller.owner)))
 
 
 @router.post("/v2/<endpoint>/purge-queue", tags=TAGS, summary="Cancel all your queued jobs on this endpoint")
-def purge_queue(endpoint: str, caller: Caller):
-    removed = current().service.purge_queue(caller.owner, _pool(endpoint))
+def purge_queue(endpoint: str, caller: Caller, deps: Wired):
+    removed = deps.service.purge_queue(caller.owner, _pool(deps, endpoint))
     return reply(200, runpod.purge_body(removed))
 
 
 @router.get("/v2/<endpoint>/health", tags=TAGS, summary="Queue counters and workers")
-def health(endpoint: str, caller: Caller):
-    pool = _pool(endpoint)
-    return reply(200, runpod.health_body(current().service.load(pool), pool))
+def health(endpoint: str, caller: Caller, deps: Wired):
+    pool = _pool(deps, endpoint)
+    return reply(200, runpod.health_body(deps.service.load(pool), pool))

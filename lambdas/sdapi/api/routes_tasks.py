@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from sdapi.api import jobs
-from sdapi.api.deps import current
+from sdapi.api.deps import Deps, Wired
 from sdapi.api.responses import doc, reply
 from sdapi.api.security import Caller
 from sdapi.auth import Principal
@@ -25,8 +25,8 @@ TAGS = ["Tasks (SD on EKS)"]
     summary="Submit a task",
     responses={200: doc("{id_task, id, runtime, output_location}")},
 )
-def submit_v1alpha2(body: tasks.V1Alpha2Request, caller: Caller):
-    return _submit(tasks.from_v1alpha2(body), caller)
+def submit_v1alpha2(body: tasks.V1Alpha2Request, caller: Caller, deps: Wired):
+    return _submit(deps, tasks.from_v1alpha2(body), caller)
 
 
 @router.post(
@@ -44,32 +44,30 @@ def submit_v1alpha1(
         ),
     ],
     caller: Caller,
+    deps: Wired,
 ):
-    return _submit(tasks.from_v1alpha1(body), caller)
+    return _submit(deps, tasks.from_v1alpha1(body), caller)
 
 
-def _submit(submit: tasks.TaskSubmit, caller: Principal) -> Response:
+def _submit(deps: Deps, submit: tasks.TaskSubmit, caller: Principal) -> Response:
     tasks.check(submit)
-    images = jobs.resolve_inputs(tasks.url_inputs(submit), caller.owner)
+    images = jobs.resolve_inputs(deps, tasks.url_inputs(submit), caller.owner)
     record = jobs.submit(
+        deps,
         lambda ctx: tasks.to_job(submit, ctx),
         caller,
         tasks.path_mapper(submit),
         images=images,
         job_id=submit.id,
     )
-    return reply(200, tasks.submit_body(submit, record, current().settings.bucket))
+    return reply(200, tasks.submit_body(submit, record, deps.settings.bucket))
 
 
 @router.get("/v1alpha2/<job_id>", tags=TAGS, summary="Task status (the notification shape)")
-def status_v1alpha2(job_id: str, caller: Caller):
-    return reply(
-        200, tasks.status_body(current().service.get(job_id, caller.owner), current().settings.bucket)
-    )
+def status_v1alpha2(job_id: str, caller: Caller, deps: Wired):
+    return reply(200, tasks.status_body(deps.service.get(job_id, caller.owner), deps.settings.bucket))
 
 
 @router.get("/v1alpha1/<job_id>", tags=TAGS, summary="Task status (the notification shape)")
-def status_v1alpha1(job_id: str, caller: Caller):
-    return reply(
-        200, tasks.status_body(current().service.get(job_id, caller.owner), current().settings.bucket)
-    )
+def status_v1alpha1(job_id: str, caller: Caller, deps: Wired):
+    return reply(200, tasks.status_body(deps.service.get(job_id, caller.owner), deps.settings.bucket))

@@ -1,5 +1,5 @@
-"""api Lambda: every dialect's routes on one Powertools resolver, OpenAPI at /openapi.json, Swagger UI at
-/docs, /ping for health checks (the only routes without an API key).
+"""api Lambda: `sdapi.api.app.ApiFunction` over the real AWS adapters, built on the first request from the
+environment's settings.
 
 No Powertools Tracer here: importing the X-Ray SDK costs about 190 ms of this function's cold start (see
 docs/benchmarks.md). The function still runs with Lambda's active X-Ray tracing (set by infra), so every
@@ -8,48 +8,37 @@ request is traced from API Gateway through the Lambda; only the per-boto3-call s
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
-from sdapi.api import (
-    deps,
-    errors,
-    openapi,
-    routes_a1111,
-    routes_native,
-    routes_runpod,
-    routes_tasks,
-    routes_v3,
-)
+from sdapi.api.app import ApiFunction
+from sdapi.api.deps import Deps
+from sdapi.config import Settings
 
 logger = Logger(service="sdapi-api")
-deps.current()  # settings and adapters once per cold start
 
-app = APIGatewayRestResolver(enable_validation=True)
-for module in (routes_native, routes_runpod, routes_a1111, routes_v3, routes_tasks):
-    app.include_router(module.router)
-errors.register(app)
-openapi.register(app)
+Handler = Callable[[dict, Any], dict]
 
 
-@app.get("/ping", include_in_schema=False)
-def ping():
-    return Response(status_code=200, content_type="application/json", body='{"status":"ok"}')
+def make_handler(function: Handler) -> Handler:
+    """Return the Lambda entry point around `function`, with the request's correlation id in the logs."""
+
+    # log_event=False: events carry Authorization headers and v3 body keys, which must never reach the logs.
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+    def entry(event: dict, context: Any) -> dict:
+        return function(event, context)
+
+    return entry
 
 
-# log_event=False: events carry Authorization headers and v3 body keys, which must never reach the logs.
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-def handler(event: dict, context) -> dict:
-    limit = deps.current().settings.limits.max_body_bytes
-    size = _body_size(event)
-    if size > limit:
-        return errors.too_large(event.get("path") or "/", size, limit)
-    return app.resolve(event, context)
+@cache
+def configured() -> ApiFunction:
+    """Return the function over the real AWS adapters (settings read once per execution environment)."""
+    return ApiFunction(Deps.from_settings(Settings.from_env()))
 
 
-def _body_size(event: dict) -> int:
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        return len(body) * 3 // 4
-    return len(body.encode("utf-8")) if isinstance(body, str) else len(body)
+handler = make_handler(lambda event, context: configured()(event, context))

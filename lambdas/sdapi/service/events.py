@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sdapi.ports import EventPublisher, WebhookQueue
 from sdapi.records import JobRecord
 from sdapi.schema.job import TERMINAL_STATES, JobState
+from sdapi.timestamps import iso
 from sdapi.webhooks.message import DEFAULT_WEBHOOK_EVENTS, WebhookMessage, webhook_id
 
 logger = logging.getLogger(__name__)
@@ -34,10 +34,6 @@ EVENT_FOR_STATE = {
 
 MAX_SNAPSHOT_BYTES = 200_000
 """A webhook message carries the job snapshot only below this size (SQS messages are at most 256 KiB)."""
-
-
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def plain(value: Any) -> Any:

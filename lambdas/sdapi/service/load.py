@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sdapi.records import Counters
+from sdapi.records import Counters, SystemLoad
 
 DEFAULT_EXECUTION_S = 20.0
 """Assumed seconds per job before any job of the pool has completed."""
@@ -26,3 +26,9 @@ def estimate_queue_time(
     slots = instances * max(1, concurrency)
     ahead = counters.queued + counters.in_progress - slots + 1
     return round(max(0, ahead) * mean / slots, 1)
+
+
+def estimate_finish_s(load: SystemLoad, pool: str) -> float:
+    """Seconds before a job queued now on `pool` would finish: the queue time plus one mean execution."""
+    counters = next(c for c in load.pools if c.pool == pool)
+    return load.queue_time_s + (counters.mean_execution_s or DEFAULT_EXECUTION_S)

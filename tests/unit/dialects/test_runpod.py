@@ -12,7 +12,7 @@ from sdapi.errors import InvalidRequest
 from sdapi.records import Counters, SystemLoad
 from sdapi.schema.job import ControlMode, Dialect, JobState, ResizeMode, Task
 from tests.seeds import seed_blocks
-from tests.unit.test_dialect_common import NOW, ctx, record_for
+from tests.unit.dialects.support import NOW, ctx, record_for
 
 
 def submit(body: dict, pool: str = "sdxl"):

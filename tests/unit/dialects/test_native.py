@@ -11,7 +11,7 @@ from sdapi.dialects import native
 from sdapi.errors import InvalidRequest
 from sdapi.records import JobRecord
 from sdapi.schema.job import Dialect, JobState, Task
-from tests.unit.test_dialect_common import ctx
+from tests.unit.dialects.support import ctx
 
 
 def test_minimal_request_is_a_txt2img_job_on_the_default_pool():

@@ -7,13 +7,13 @@ import pytest
 from sdapi.dialects import a1111
 from sdapi.errors import InvalidRequest, NotFound
 from sdapi.records import JobRecord
-from sdapi.schema.job import ControlMode, Dialect, InpaintFill, JobState, ResizeMode, Task
-from tests.unit.test_dialect_common import CATALOG, ctx
+from sdapi.schema.job import ControlMode, InpaintFill, JobState, ResizeMode, Task
+from tests.unit.dialects.support import CATALOG, ctx
 
 
 def to_job(payload: dict, img2img: bool = False, **kwargs):
     model = a1111.Img2ImgRequest if img2img else a1111.Txt2ImgRequest
-    return a1111.payload_to_job(model.model_validate(payload), ctx(), dialect=Dialect.A1111, **kwargs)
+    return a1111.payload_to_job(model.model_validate(payload), ctx(), a1111.Routing(**kwargs))
 
 
 def test_defaults_follow_the_worker_schema():

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from local.catalog import local_catalog
 from sdapi.dialects.common import (
-    SubmitContext,
     caller_paths,
     choose_model,
     loc_to_path,
@@ -19,26 +15,8 @@ from sdapi.dialects.common import (
     strip_data_url,
 )
 from sdapi.errors import FieldProblem, InvalidRequest, UrlRefused
-from sdapi.records import JobRecord
-from sdapi.schema.job import JobState
 from tests.seeds import seed_blocks
-
-CATALOG = local_catalog()
-NOW = 1_763_700_000.0
-
-
-def ctx(**overrides: Any) -> SubmitContext:
-    values: dict[str, Any] = {
-        "job_id": "1234567890",
-        "owner": "alice",
-        "key_id": "key_1",
-        "catalog": CATALOG,
-        "now": NOW,
-        "seed": 1629676606,
-        "subseed": 3939751520,
-    }
-    values.update(overrides)
-    return SubmitContext(**values)
+from tests.unit.dialects.support import CATALOG
 
 
 def test_seed_blocks_are_readable():
@@ -110,21 +88,3 @@ def test_a_missing_body_is_reported_as_the_body_not_as_a_blank_field():
     except ValidationError as error:
         problems = problems_from_validation(error, skip=1)
     assert [(p.field, p.reason) for p in problems] == [("body", "a JSON body is required")]
-
-
-def record_for(job, **fields) -> JobRecord:
-    """The stored record of a freshly queued `job`, with `fields` overriding (for response-shape tests)."""
-    values = {
-        "id": job.id,
-        "owner": job.owner,
-        "dialect": job.dialect,
-        "pool": job.pool,
-        "task": job.task,
-        "model": job.model,
-        "state": JobState.QUEUED,
-        "created_at": job.created_at,
-        "request": job.request,
-        "output_prefix": job.output.prefix,
-    }
-    values.update(fields)
-    return JobRecord(**values)

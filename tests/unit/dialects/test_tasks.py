@@ -9,7 +9,7 @@ from sdapi.errors import InvalidRequest
 from sdapi.records import JobRecord
 from sdapi.schema.job import Dialect, JobState, Task
 from tests.seeds import seed_blocks
-from tests.unit.test_dialect_common import ctx
+from tests.unit.dialects.support import ctx
 
 LINK = "https://huggingface.co/datasets/huggingface/documentation-images/resolve/main/diffusers/cat.png"
 

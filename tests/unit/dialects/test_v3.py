@@ -10,7 +10,7 @@ from sdapi.errors import InvalidRequest, Unauthorized
 from sdapi.records import Counters, SystemLoad
 from sdapi.schema.job import Dialect, JobState, Task
 from tests.seeds import seed_blocks
-from tests.unit.test_dialect_common import ctx, record_for
+from tests.unit.dialects.support import ctx, record_for
 
 
 def seed_body() -> dict:

@@ -1,0 +1,74 @@
+"""AUTOMATIC1111 web UI API (`/sdapi/v1/...`): request models, request → `Job`, record → response, errors.
+
+The A1111 payload is also what RunPod workers and SD-on-EKS tasks carry: those dialects use the public
+modules `payload` (`payload_to_job`, `Routing`) and `paths` (`to_caller_path`).
+
+Decisions (where A1111 and the seeds leave room):
+- Defaults follow the community RunPod worker's schema the seeds come from: `sampler_name` "Euler a",
+  `steps` 20; everything else as upstream (cfg 7, 512x512, denoising 0.75 for img2img, ...).
+- Sampler/schedule: as A1111's `get_sampler_and_scheduler`, a schedule word at the end of the sampler name
+  ("DPM++ SDE Karras") wins over the `scheduler` field; otherwise `scheduler`; otherwise `automatic` (the
+  sampler's own default). Unknown names are a 400 (A1111 silently falls back).
+- ControlNet units without `enabled` are applied (the seeds omit it); `enabled: false` units are dropped.
+  Canny thresholds outside 1-255 (and ControlNet's -1 "unset") fall back to the defaults 100/200 as
+  sd-webui-controlnet does; `processor_res` -1 means 512 (`controlnet`).
+- Features this deployment does not have are refused with a 400 naming the field: `enable_hr` (hires fix),
+  `tiling`, `script_name` (scripts).
+- `parameters` echoes the request with defaults filled, images nulled and `override_settings` null, with
+  the combined sampler display name ("DPM++ SDE Karras"), exactly as the seeds show.
+
+Modules: `models` (request and response models), `payload` (payload → job, `parameters` echo), `controlnet`
+(ControlNet units), `paths` (field paths), `answers` (record → synchronous answer, progress), `errors`
+(error bodies), `listings` (samplers, models, options, ...).
+"""
+
+from sdapi.dialects.a1111.answers import answer, pending_body, progress_body, response_body
+from sdapi.dialects.a1111.errors import error_body, job_ended_body, validation_body
+from sdapi.dialects.a1111.listings import (
+    LISTINGS,
+    face_restorers_listing,
+    listing,
+    options_listing,
+    samplers_listing,
+    schedulers_listing,
+    sd_models_listing,
+    sd_vae_listing,
+    upscalers_listing,
+)
+from sdapi.dialects.a1111.models import (
+    A1111Pending,
+    A1111Request,
+    A1111Response,
+    Img2ImgRequest,
+    Txt2ImgRequest,
+)
+from sdapi.dialects.a1111.paths import to_caller_path
+from sdapi.dialects.a1111.payload import Routing, parameters_echo, payload_to_job
+
+__all__ = [
+    "LISTINGS",
+    "A1111Pending",
+    "A1111Request",
+    "A1111Response",
+    "Img2ImgRequest",
+    "Routing",
+    "Txt2ImgRequest",
+    "answer",
+    "error_body",
+    "face_restorers_listing",
+    "job_ended_body",
+    "listing",
+    "options_listing",
+    "parameters_echo",
+    "payload_to_job",
+    "pending_body",
+    "progress_body",
+    "response_body",
+    "samplers_listing",
+    "schedulers_listing",
+    "sd_models_listing",
+    "sd_vae_listing",
+    "to_caller_path",
+    "upscalers_listing",
+    "validation_body",
+]

@@ -1,0 +1,117 @@
+"""The A1111 listings (`GET /sdapi/v1/samplers`, `sd-models`, `options`, ...), answered from the catalog and
+the sampler table; RunPod's GET calls answer the same bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Catalog, Family
+from sdapi.schema.samplers import SAMPLERS, SCHEDULE_LABELS, SCHEDULES
+
+
+def samplers_listing() -> list[dict[str, Any]]:
+    """Return `GET /sdapi/v1/samplers`: the samplers this deployment can run."""
+    return [
+        {"name": s.name, "aliases": list(s.aliases), "options": {"scheduler": s.default_schedule}}
+        for s in SAMPLERS.values()
+        if s.supported
+    ]
+
+
+def schedulers_listing() -> list[dict[str, Any]]:
+    """Return `GET /sdapi/v1/schedulers`: the schedule types this deployment can run."""
+    return [
+        {
+            "name": key,
+            "label": SCHEDULE_LABELS[key],
+            "aliases": None,
+            "default_rho": -1,
+            "need_inner_model": False,
+        }
+        for key, config in SCHEDULES.items()
+        if config is not None
+    ]
+
+
+def sd_models_listing(catalog: Catalog) -> list[dict[str, Any]]:
+    """Return `GET /sdapi/v1/sd-models`: the checkpoints and refiners of the catalog."""
+    families = {*CHECKPOINT_FAMILIES, Family.SDXL_REFINER}
+    return [
+        {
+            "title": e.title or (f"{e.name} [{e.hash}]" if e.hash else e.name),
+            "model_name": e.name,
+            "hash": e.hash,
+            "sha256": None,
+            "filename": e.name,
+            "config": None,
+        }
+        for e in catalog.models
+        if e.family in families
+    ]
+
+
+def sd_vae_listing(catalog: Catalog) -> list[dict[str, Any]]:
+    """Return `GET /sdapi/v1/sd-vae`: the VAEs of the catalog."""
+    return [{"model_name": e.name, "filename": e.name} for e in catalog.models if e.family == Family.VAE]
+
+
+def face_restorers_listing(catalog: Catalog) -> list[dict[str, Any]]:
+    """Return `GET /sdapi/v1/face-restorers`: the face restorers of the catalog."""
+    return [{"name": e.name, "cmd_dir": None} for e in catalog.models if e.family == Family.FACE_RESTORER]
+
+
+def upscalers_listing() -> list[dict[str, Any]]:
+    """Return `GET /sdapi/v1/upscalers`: only A1111's "None" entry (no upscalers are deployed)."""
+    return [{"name": "None", "model_name": None, "model_path": None, "model_url": None, "scale": 1}]
+
+
+def options_listing(catalog: Catalog) -> dict[str, Any]:
+    """Return `GET /sdapi/v1/options`: the defaults a request gets (read-only; `POST /options` is not
+    offered)."""
+    pool = catalog.pool(catalog.default_pool)
+    default = catalog.find(pool.default_model) if pool else None
+    restorers = face_restorers_listing(catalog)
+    return {
+        "sd_model_checkpoint": (default.title or default.name) if default else None,
+        "sd_vae": "Automatic",
+        "CLIP_stop_at_last_layers": 1,
+        "face_restoration_model": restorers[0]["name"] if restorers else None,
+        "samples_format": "png",
+        "sd_checkpoint_hash": default.hash if default else None,
+    }
+
+
+def embeddings_listing() -> dict[str, Any]:
+    """Return `GET /sdapi/v1/embeddings`: empty (no textual-inversion embeddings are deployed)."""
+    return {"loaded": {}, "skipped": {}}
+
+
+def scripts_listing() -> dict[str, Any]:
+    """Return `GET /sdapi/v1/scripts`: empty (no scripts are offered)."""
+    return {"txt2img": [], "img2img": []}
+
+
+def extensions_listing() -> list[dict[str, Any]]:
+    """Return `GET /sdapi/v1/extensions`: empty (ControlNet is built in)."""
+    return []
+
+
+LISTINGS: dict[str, tuple[str, Callable[[Catalog], Any]]] = {
+    "samplers": ("Samplers this deployment runs", lambda _catalog: samplers_listing()),
+    "schedulers": ("Schedule types this deployment runs", lambda _catalog: schedulers_listing()),
+    "sd-models": ("Checkpoints", sd_models_listing),
+    "sd-vae": ("VAEs", sd_vae_listing),
+    "options": ("Defaults (read-only)", options_listing),
+    "face-restorers": ("Face restorers", face_restorers_listing),
+    "upscalers": ("Upscalers (none are deployed)", lambda _catalog: upscalers_listing()),
+    "embeddings": ("Textual-inversion embeddings (none are deployed)", lambda _catalog: embeddings_listing()),
+    "scripts": ("Scripts (none are offered)", lambda _catalog: scripts_listing()),
+    "extensions": ("Extensions (ControlNet is built in)", lambda _catalog: extensions_listing()),
+}
+"""Every listing by its route name (`/sdapi/v1/{name}`): its summary and how to answer it."""
+
+
+def listing(name: str, catalog: Catalog) -> Any:
+    """Return the body of the listing `name` (a key of `LISTINGS`)."""
+    return LISTINGS[name][1](catalog)

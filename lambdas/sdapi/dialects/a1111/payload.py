@@ -1,0 +1,211 @@
+"""The A1111 payload → canonical job, and its `parameters` echo. RunPod workers and SD-on-EKS tasks carry the
+same payload, so this module is the A1111 dialect's public library for those dialects (with `paths`).
+
+- Sampler/schedule: as A1111's `get_sampler_and_scheduler` (see `sdapi.dialects.common.resolve_sampler`).
+- Features this deployment does not have are refused with a 400 naming the field: `enable_hr` (hires fix),
+  `tiling`, `script_name` (scripts).
+- `parameters` echoes the request with defaults filled, images nulled and `override_settings` null, with
+  the combined sampler display name ("DPM++ SDE Karras"), exactly as the seeds show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sdapi.dialects.a1111.controlnet import RESIZE_BY_INDEX, controlnet_units
+from sdapi.dialects.a1111.models import (
+    DEFAULT_REFINER_SWITCH_AT,
+    A1111Request,
+    Img2ImgRequest,
+    Txt2ImgRequest,
+)
+from sdapi.dialects.common import (
+    NO_MODEL,
+    SubmitContext,
+    build_job,
+    choose_model,
+    resolve_sampler,
+    resolve_seed,
+    strip_data_url,
+    sub_model,
+)
+from sdapi.errors import InvalidRequest
+from sdapi.schema.job import Dialect, InpaintFill, Job, Mask, Refiner, ResizeMode, Task, Timeouts, Webhook
+from sdapi.schema.samplers import display_name
+
+FILLS = [InpaintFill.FILL, InpaintFill.ORIGINAL, InpaintFill.LATENT_NOISE, InpaintFill.LATENT_NOTHING]
+"""A1111's `inpainting_fill` integers 0-3."""
+
+NO_VAE = ("", *NO_MODEL)
+"""`sd_vae` values that mean the checkpoint's own VAE."""
+
+DEFAULT_CLIP_SKIP = 1
+
+
+@dataclass(frozen=True)
+class Routing:
+    """What the carrying dialect decides around the payload (the A1111 routes use the defaults)."""
+
+    dialect: Dialect = Dialect.A1111
+    task: Task | None = None
+    """The task named outside the payload (tasks' `tasktype`); None: txt2img or img2img by payload type."""
+    pool_name: str | None = None
+    model: str | None = None
+    """Overrides `override_settings.sd_model_checkpoint` (tasks routing)."""
+    folder: str | None = None
+    """Output folder under `outputs/` (tasks' `prefix`)."""
+    base64: bool = True
+    webhook: Webhook | None = None
+    timeouts: Timeouts | None = None
+    context: Any = None
+    extra_images: tuple[str, ...] = ()
+    """Init images fetched from URLs outside the payload (tasks' `image_link`), base64."""
+
+
+def payload_to_job(payload: A1111Request, ctx: SubmitContext, routing: Routing | None = None) -> Job:
+    """Return the canonical job for an A1111 payload (errors in canonical paths: translate them with
+    `sdapi.dialects.a1111.paths.to_caller_path`)."""
+    routing = routing or Routing()
+    _refuse_unsupported(payload)
+    overrides = payload.override_settings or {}
+    choice = choose_model(
+        ctx.catalog, routing.model or overrides.get("sd_model_checkpoint"), pool_name=routing.pool_name
+    )
+    img2img = isinstance(payload, Img2ImgRequest)
+    init_images = [strip_data_url(i) for i in (payload.init_images or [])] if img2img else []
+    init_images.extend(routing.extra_images)
+    mask = _mask(payload) if img2img else None
+    task = _task(routing.task, img2img, mask is not None)
+    if task != Task.TXT2IMG and not init_images:
+        raise InvalidRequest.field("init_images", f"{task} needs at least one init image")
+    vae = overrides.get("sd_vae")
+    return build_job(
+        ctx,
+        base64=routing.base64,
+        folder=routing.folder,
+        dialect=routing.dialect,
+        pool=choice.pool.name,
+        task=task,
+        model=choice.model,
+        vae=None if not isinstance(vae, str) or vae.strip().lower() in NO_VAE else vae,
+        refiner=_refiner(payload),
+        init_images=tuple(init_images),
+        resize_mode=_resize_mode(payload),
+        mask=mask,
+        denoising_strength=payload.denoising_strength if task != Task.TXT2IMG else None,
+        clip_skip=overrides.get("CLIP_stop_at_last_layers", DEFAULT_CLIP_SKIP),
+        face_restorer=overrides.get("face_restoration_model") or None,
+        webhook=routing.webhook,
+        timeouts=routing.timeouts or Timeouts(),
+        context=routing.context,
+        **_generation(payload, ctx),
+    )
+
+
+def _resize_mode(payload: A1111Request) -> ResizeMode | int:
+    if not isinstance(payload, Img2ImgRequest):
+        return ResizeMode.JUST_RESIZE
+    if payload.resize_mode in range(len(RESIZE_BY_INDEX)):
+        return RESIZE_BY_INDEX[payload.resize_mode]
+    return payload.resize_mode  # out of range: `Job` refuses it naming `resize_mode`
+
+
+def _task(named: Task | None, img2img: bool, masked: bool) -> Task:
+    task = named or (Task.IMG2IMG if img2img else Task.TXT2IMG)
+    return Task.INPAINT if task == Task.IMG2IMG and masked else task
+
+
+def _generation(payload: A1111Request, ctx: SubmitContext) -> dict[str, Any]:
+    """The job fields read straight from the payload (prompt, size, sampling, seeds, batch, echo)."""
+    sampler, scheduler = resolve_sampler(payload.sampler_name or payload.sampler_index, payload.scheduler)
+    return {
+        "prompt": payload.prompt or "",
+        "negative_prompt": payload.negative_prompt or "",
+        "width": payload.width,
+        "height": payload.height,
+        "steps": payload.steps,
+        "cfg_scale": payload.cfg_scale,
+        "sampler": sampler,
+        "scheduler": scheduler,
+        "seed": resolve_seed(payload.seed, ctx.seed),
+        "subseed": resolve_seed(payload.subseed, ctx.subseed),
+        "subseed_strength": payload.subseed_strength,
+        "seed_resize_from_w": payload.seed_resize_from_w,
+        "seed_resize_from_h": payload.seed_resize_from_h,
+        "batch_size": payload.batch_size,
+        "n_iter": payload.n_iter,
+        "controlnet": controlnet_units(payload),
+        "restore_faces": bool(payload.restore_faces),
+        "request": parameters_echo(payload),
+    }
+
+
+def _refuse_unsupported(payload: A1111Request) -> None:
+    if isinstance(payload, Txt2ImgRequest) and payload.enable_hr:
+        raise InvalidRequest.field("enable_hr", "hires fix is not supported by this deployment")
+    if payload.tiling:
+        raise InvalidRequest.field("tiling", "tiling is not supported by this deployment")
+    if payload.script_name:
+        raise InvalidRequest.field("script_name", "scripts are not supported by this deployment")
+
+
+def _refiner(payload: A1111Request) -> Refiner | None:
+    name = payload.refiner_checkpoint
+    if not name or name.strip().lower() in ("none", ""):
+        return None
+    switch_at = payload.refiner_switch_at
+    if switch_at is None:
+        switch_at = DEFAULT_REFINER_SWITCH_AT
+    if switch_at >= 1:
+        return None  # A1111: the switch point is never reached
+    if switch_at <= 0:
+        raise InvalidRequest.field("refiner.switch_at", "must be between 0 and 1 (exclusive)")
+    return Refiner(checkpoint=name, switch_at=switch_at)
+
+
+def _mask(payload: Img2ImgRequest) -> Mask | None:
+    if not payload.mask:
+        return None
+    if payload.inpainting_fill not in range(len(FILLS)):
+        raise InvalidRequest.field(
+            "mask.fill", "must be 0 (fill), 1 (original), 2 (latent noise) or 3 (latent nothing)"
+        )
+    blur = (
+        payload.mask_blur if payload.mask_blur is not None else max(payload.mask_blur_x, payload.mask_blur_y)
+    )
+    return sub_model(
+        Mask,
+        "mask",
+        image=strip_data_url(payload.mask),
+        blur=blur,
+        invert=bool(payload.inpainting_mask_invert),
+        fill=FILLS[payload.inpainting_fill],
+        full_res=bool(payload.inpaint_full_res),
+        full_res_padding=payload.inpaint_full_res_padding,
+    )
+
+
+def parameters_echo(payload: A1111Request) -> dict[str, Any]:
+    """Return A1111's `parameters`: the request with defaults, images nulled, the combined sampler name."""
+    data = payload.model_dump(mode="json", exclude=set(payload.model_extra or {}))
+    data["alwayson_scripts"] = _scripts_echo(payload)
+    sampler, scheduler = resolve_sampler(payload.sampler_name or payload.sampler_index, payload.scheduler)
+    shown = display_name(sampler, scheduler)
+    data["sampler_name"] = data["sampler_index"] = shown
+    data["override_settings"] = None
+    for key in ("init_images", "mask"):
+        if key in data:
+            data[key] = None
+    return dict(sorted(data.items()))
+
+
+def _scripts_echo(payload: A1111Request) -> dict[str, Any]:
+    scripts = payload.alwayson_scripts.model_dump(mode="json", exclude_unset=True)
+    controlnet = scripts.get("controlnet")
+    if isinstance(controlnet, dict):
+        for arg in controlnet.get("args", []):
+            for key in ("image", "input_image"):
+                if arg.get(key) is not None:
+                    arg[key] = None
+    return scripts

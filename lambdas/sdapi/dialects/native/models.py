@@ -1,0 +1,106 @@
+"""The native API's request and response models (`/v1/...`); their field descriptions are the OpenAPI docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sdapi.schema.job import ControlNetUnit, JobState, Mask, Refiner, ResizeMode, Task, Timeouts, Webhook
+
+
+class JobRequest(BaseModel):
+    """Body of `POST /v1/jobs`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: Task | None = Field(
+        default=None, description="txt2img, img2img or inpaint; inferred from init_images/mask when omitted."
+    )
+    pool: str | None = Field(default=None, description="Model pool; default: the pool serving `model`.")
+    model: str | None = Field(
+        default=None, description="Checkpoint name (GET /v1/models); default: the pool's."
+    )
+    vae: str | None = Field(default=None, description="VAE override.")
+    refiner: Refiner | None = Field(default=None, description="SDXL refiner and its switch point.")
+    prompt: str = Field(default="", description="What to draw.")
+    negative_prompt: str = Field(default="", description="What to avoid.")
+    width: int = Field(default=512, description="Pixels, a multiple of 8.")
+    height: int = Field(default=512, description="Pixels, a multiple of 8.")
+    steps: int = Field(default=20, description="Denoising steps.")
+    cfg_scale: float = Field(default=7.0, description="Classifier-free guidance scale.")
+    sampler: str = Field(default="Euler a", description="A1111 sampler name (a schedule suffix is accepted).")
+    scheduler: str = Field(
+        default="automatic", description="Schedule type: automatic, karras, exponential, ..."
+    )
+    seed: int | None = Field(default=None, description="null or -1: random. Image i uses seed + i.")
+    subseed: int | None = Field(default=None, description="Variation seed; null or -1: random.")
+    subseed_strength: float = Field(default=0.0, description="0-1.")
+    batch_size: int = Field(default=1, description="Images per batch.")
+    n_iter: int = Field(default=1, description="Batches.")
+    clip_skip: int = Field(default=1, description="CLIP layers to skip (A1111 CLIP_stop_at_last_layers).")
+    denoising_strength: float | None = Field(
+        default=None, description="img2img/inpaint strength (default 0.75)."
+    )
+    init_images: list[str] = Field(
+        default_factory=list, description="Input images: base64, an https URL, or an upload reference."
+    )
+    resize_mode: ResizeMode = Field(default=ResizeMode.JUST_RESIZE, description="How inputs fit the size.")
+    mask: Mask | None = Field(default=None, description="Inpainting mask (makes the task inpaint).")
+    controlnet: list[ControlNetUnit] = Field(default_factory=list, description="ControlNet units.")
+    restore_faces: bool = Field(default=False, description="Run the deployment's face restorer.")
+    face_restorer: str | None = Field(default=None, description="Which face restorer (default: the pool's).")
+    safety_checker: bool = Field(default=False, description="Run the deployment's safety checker.")
+    base64: bool = Field(default=False, description="Show images inline as base64 in the job view.")
+    webhook: Webhook | None = Field(default=None, description="Signed callbacks on the chosen events.")
+    track_id: str | None = Field(default=None, description="Your reference, echoed in webhooks.")
+    context: Any = Field(default=None, description="Anything; echoed in the job view and webhooks.")
+    timeouts: Timeouts | None = Field(default=None, description="Execution and queue time limits, seconds.")
+
+
+class Progress(BaseModel):
+    """How far the job's denoising has come."""
+
+    step: int
+    total: int
+    fraction: float
+
+
+class JobView(BaseModel):
+    """A job as the native API shows it."""
+
+    id: str
+    state: JobState
+    task: str
+    pool: str
+    model: str
+    created_at: float
+    started_at: float | None = None
+    completed_at: float | None = None
+    progress: Progress
+    queue_ms: int | None = Field(default=None, description="Milliseconds queued before a worker started.")
+    execution_ms: int | None = Field(default=None, description="Milliseconds of work.")
+    images: list[str] = Field(description="Presigned URLs (or base64) of the generated images.")
+    control_maps: list[str] = Field(description="Detected ControlNet maps, same form.")
+    info: Any = Field(default=None, description="A1111 info object (seeds, infotexts).")
+    error: str | None = None
+    webhook_status: str | None = None
+    track_id: str | None = None
+    context: Any = None
+
+
+class UploadRequest(BaseModel):
+    """Body of `POST /v1/uploads`."""
+
+    content_type: str = Field(default="image/png", description="image/png, image/jpeg or image/webp.")
+
+
+class UploadView(BaseModel):
+    """Where to PUT a large input image, and the reference to pass instead of its base64."""
+
+    url: str = Field(description="PUT the bytes here with the same Content-Type.")
+    method: str = "PUT"
+    reference: str = Field(description="Pass this wherever an image is accepted.")
+    key: str
+    content_type: str
+    expires_in: int

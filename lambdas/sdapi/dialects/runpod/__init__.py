@@ -1,0 +1,70 @@
+"""RunPod serverless queue API (`/v2/{endpoint}/...`), as spoken by A1111 workers (seeds 000-002).
+
+Decisions:
+- `{endpoint}` is the model pool's name; an unknown one is a 404.
+- Both input shapes are accepted: `{"input": <A1111 payload>}` (txt2img, or img2img when `init_images` is
+  present; errors name `input.<field>`) and the community worker's `{"input": {"api": {"method",
+  "endpoint"}, "payload": {...}}}` (errors name `input.payload.<field>`).
+- Allow-list: POST txt2img and img2img run as jobs; GET listings (samplers, schedulers, sd-models, sd-vae,
+  options, upscalers, face-restorers, embeddings) are answered at once from the catalog, by `/run` and
+  `/runsync` alike, as a COMPLETED body with a `listing-…` id and the listing as `output` (no job is stored,
+  so `/status` of that id is a 404). Anything else is a 400 naming `input.api.endpoint`.
+- `policy.executionTimeout` (ms) sets the execution limit (1 s-1 h); `policy.ttl` (ms) the queue limit,
+  capped at SageMaker's 6 h (RunPod's default 24 h is more than SageMaker allows).
+- `webhook` gets the `/status` body of the finished job (signed, per DESIGN §7).
+- Errors: `{"error": "<message>", "errors": [{"field", "reason"}]}` with the domain status (400/401/404/409/
+  410/413/503); request-schema errors are 400 as well.
+
+Modules: `models` (request and response models), `submit` (body → call, job, field paths), `answers` (record
+→ every answer, webhook body), `errors` (error bodies). The payload is A1111's
+(`sdapi.dialects.a1111.payload`).
+"""
+
+from sdapi.dialects.runpod.answers import (
+    LISTING_ID_PREFIX,
+    STATUS,
+    answer,
+    health_body,
+    listing_body,
+    purge_body,
+    run_body,
+    status_body,
+    webhook_body,
+)
+from sdapi.dialects.runpod.errors import error_body, validation_body
+from sdapi.dialects.runpod.models import RunPodApi, RunPodCall, RunPodPolicy, RunPodRequest, RunPodStatus
+from sdapi.dialects.runpod.submit import (
+    GENERATE,
+    LISTINGS,
+    MAX_TTL_MS,
+    listing,
+    parse_input,
+    path_mapper,
+    to_job,
+)
+
+__all__ = [
+    "GENERATE",
+    "LISTINGS",
+    "LISTING_ID_PREFIX",
+    "MAX_TTL_MS",
+    "STATUS",
+    "RunPodApi",
+    "RunPodCall",
+    "RunPodPolicy",
+    "RunPodRequest",
+    "RunPodStatus",
+    "answer",
+    "error_body",
+    "health_body",
+    "listing",
+    "listing_body",
+    "parse_input",
+    "path_mapper",
+    "purge_body",
+    "run_body",
+    "status_body",
+    "to_job",
+    "validation_body",
+    "webhook_body",
+]

@@ -1,0 +1,115 @@
+"""RunPod `/run` body → what it asks for (a generation or a listing), the canonical job, and canonical →
+RunPod field paths (`input.…`, `input.payload.…`, `policy.…`)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sdapi.dialects.a1111 import listings
+from sdapi.dialects.a1111.models import Img2ImgRequest, Txt2ImgRequest
+from sdapi.dialects.a1111.paths import to_caller_path
+from sdapi.dialects.a1111.payload import Routing, payload_to_job
+from sdapi.dialects.common import PathMapper, SubmitContext, parse, prefixed, sub_model
+from sdapi.dialects.runpod.models import RunPodApi, RunPodCall, RunPodPolicy, RunPodRequest
+from sdapi.errors import InvalidRequest
+from sdapi.schema.catalog import Catalog
+from sdapi.schema.job import Dialect, Job, Timeouts, Webhook
+
+MAX_TTL_MS = 21600 * 1000
+"""SageMaker async keeps a request at most 6 h (RunPod's default 24 h is more)."""
+
+MS_PER_S = 1000
+
+GENERATE = ("txt2img", "img2img")
+"""The A1111 routes a `/run` call may POST: they run as jobs."""
+
+LISTINGS = (
+    "samplers",
+    "schedulers",
+    "sd-models",
+    "sd-vae",
+    "options",
+    "upscalers",
+    "face-restorers",
+    "embeddings",
+)
+"""The A1111 listings a `/run` call may GET: answered at once, no job is stored."""
+
+
+def parse_input(request: RunPodRequest) -> RunPodCall:
+    """Return which route the body names and its validated payload (errors in the caller's `input.…`
+    paths)."""
+    data = request.input
+    if "api" in data:
+        return _worker_call(data)
+    route = "img2img" if data.get("init_images") else "txt2img"
+    return RunPodCall(route=route, payload=parse(_payload_model(route), data, "input."), prefix="input.")
+
+
+def _worker_call(data: dict[str, Any]) -> RunPodCall:
+    """The community worker's `{api: {method, endpoint}, payload}` shape."""
+    api = parse(RunPodApi, data.get("api"), "input.api.")
+    route = api.endpoint.strip().strip("/").removeprefix("sdapi/v1/").lower()
+    method = api.method.strip().upper()
+    if method == "POST" and route in GENERATE:
+        payload = parse(_payload_model(route), data.get("payload") or {}, "input.payload.")
+        return RunPodCall(route=route, payload=payload, prefix="input.payload.")
+    if method == "GET" and route in LISTINGS:
+        return RunPodCall(route=route, prefix="input.payload.")
+    allowed = [f"POST /sdapi/v1/{r}" for r in GENERATE] + [f"GET /sdapi/v1/{r}" for r in LISTINGS]
+    raise InvalidRequest.field(
+        "input.api.endpoint", f"{method} {api.endpoint} is not allowed; allowed: {allowed}"
+    )
+
+
+def _payload_model(route: str) -> type[Txt2ImgRequest] | type[Img2ImgRequest]:
+    return Img2ImgRequest if route == "img2img" else Txt2ImgRequest
+
+
+def to_job(request: RunPodRequest, call: RunPodCall, pool: str, ctx: SubmitContext) -> Job:
+    """Return the canonical job for a generation call on pool `pool` (errors in canonical paths: translate
+    them with `path_mapper(call.prefix)`)."""
+    assert call.payload is not None
+    routing = Routing(
+        dialect=Dialect.RUNPOD,
+        pool_name=pool,
+        webhook=Webhook(url=request.webhook) if request.webhook else None,
+        timeouts=_timeouts(request.policy),
+    )
+    return payload_to_job(call.payload, ctx, routing)
+
+
+def _timeouts(policy: RunPodPolicy | None) -> Timeouts:
+    if policy is None:
+        return Timeouts()
+    values: dict[str, int] = {}
+    if policy.executionTimeout is not None:
+        values["execution_s"] = math.ceil(policy.executionTimeout / MS_PER_S)
+    if policy.ttl is not None:
+        values["ttl_s"] = math.ceil(min(policy.ttl, MAX_TTL_MS) / MS_PER_S)
+    return sub_model(Timeouts, "timeouts", **values)
+
+
+_TOP_PATHS = {
+    "webhook": "webhook",
+    "webhook.url": "webhook",
+    "timeouts": "policy",
+    "timeouts.execution_s": "policy.executionTimeout",
+    "timeouts.ttl_s": "policy.ttl",
+}
+
+
+def path_mapper(prefix: str) -> PathMapper:
+    """Return the mapper of canonical job paths to this request's paths (the payload under `prefix`)."""
+    payload = prefixed(prefix, to_caller_path)
+
+    def mapper(path: str) -> str:
+        return _TOP_PATHS.get(path) or payload(path)
+
+    return mapper
+
+
+def listing(route: str, catalog: Catalog) -> Any:
+    """Return the answer of a GET listing call (the same bodies as the A1111 routes)."""
+    return listings.listing(route, catalog)

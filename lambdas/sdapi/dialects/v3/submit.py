@@ -1,0 +1,136 @@
+"""v3 request → canonical job: the URL inputs to fetch first, then the job, and canonical → v3 field paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sdapi.dialects.common import (
+    SubmitContext,
+    build_job,
+    choose_model,
+    first_of_family,
+    resolve_sampler,
+    resolve_seed,
+)
+from sdapi.dialects.v3.models import V3Request
+from sdapi.errors import InvalidRequest
+from sdapi.schema.catalog import Family
+from sdapi.schema.job import Dialect, Job, Task, Webhook
+
+KINDS = {"text2img": Task.TXT2IMG, "img2img": Task.IMG2IMG, "inpaint": Task.INPAINT}
+"""The generation routes (`/api/v3/{kind}`) and the task each runs."""
+
+
+def url_inputs(request: V3Request, kind: str) -> dict[str, str]:
+    """Return the URL inputs to fetch (through the guard) before `to_job`: caller field → URL."""
+    task = KINDS[kind]
+    found: dict[str, str] = {}
+    if task in (Task.IMG2IMG, Task.INPAINT):
+        if not request.init_image:
+            raise InvalidRequest.field("init_image", f"{kind} needs an init_image URL")
+        found["init_image"] = request.init_image
+    if task == Task.INPAINT:
+        if not request.mask_image:
+            raise InvalidRequest.field("mask_image", "inpaint needs a mask_image URL")
+        found["mask_image"] = request.mask_image
+    return found
+
+
+def to_job(request: V3Request, kind: str, ctx: SubmitContext) -> Job:
+    """Return the canonical job (errors in canonical paths: translate them with `to_caller_path`)."""
+    task = KINDS[kind]
+    choice = choose_model(ctx.catalog, request.model_id)
+    has_checker = first_of_family(ctx.catalog, choice.pool, Family.SAFETY_CHECKER) is not None
+    safety = request.safety_checker == "yes" if request.safety_checker is not None else has_checker
+    sampler, scheduler = resolve_sampler(request.scheduler, None)
+    seed = resolve_seed(request.seed, ctx.seed)
+    init = [ctx.images["init_image"]] if task != Task.TXT2IMG and "init_image" in ctx.images else []
+    mask = (
+        {"image": ctx.images["mask_image"]} if task == Task.INPAINT and "mask_image" in ctx.images else None
+    )
+    strength = request.strength if task != Task.TXT2IMG else None
+    return build_job(
+        ctx,
+        base64=request.base64 == "yes",
+        dialect=Dialect.V3,
+        pool=choice.pool.name,
+        task=task,
+        model=choice.model,
+        prompt=request.prompt or "",
+        negative_prompt=request.negative_prompt or "",
+        width=request.width,
+        height=request.height,
+        steps=request.num_inference_steps,
+        cfg_scale=request.guidance_scale,
+        sampler=sampler,
+        scheduler=scheduler,
+        seed=seed,
+        subseed=ctx.subseed,
+        batch_size=request.samples,
+        denoising_strength=strength,
+        init_images=tuple(init),
+        mask=mask,
+        safety_checker=safety,
+        webhook=Webhook(url=request.webhook) if request.webhook else None,
+        track_id=None if request.track_id is None else str(request.track_id),
+        request=_meta(
+            request,
+            ctx.job_id,
+            {
+                "model": choice.model,
+                "scheduler": sampler,
+                "seed": seed,
+                "safety": safety,
+                "strength": strength,
+            },
+        ),
+    )
+
+
+def _meta(request: V3Request, job_id: str, ran: dict[str, Any]) -> dict[str, Any]:
+    """Return v3's `meta`: the request as it ran (`ran` holds what the door resolved), shown in every
+    answer."""
+    return {
+        "H": request.height,
+        "W": request.width,
+        "base64": request.base64 or "no",
+        "enhance_prompt": "no",
+        "file_prefix": job_id,
+        "guidance_scale": request.guidance_scale,
+        "init_image": request.init_image,
+        "mask_image": request.mask_image,
+        "model": ran["model"],
+        "n_samples": request.samples,
+        "negative_prompt": request.negative_prompt or "",
+        "prompt": request.prompt or "",
+        "safety_checker": "yes" if ran["safety"] else "no",
+        "scheduler": ran["scheduler"],
+        "seed": ran["seed"],
+        "steps": request.num_inference_steps,
+        "strength": ran["strength"],
+        "track_id": request.track_id,
+        "webhook": request.webhook,
+    }
+
+
+_PATHS = {
+    "model": "model_id",
+    "pool": "model_id",
+    "steps": "num_inference_steps",
+    "cfg_scale": "guidance_scale",
+    "batch_size": "samples",
+    "n_iter": "samples",
+    "denoising_strength": "strength",
+    "init_images": "init_image",
+    "init_images[0]": "init_image",
+    "mask": "mask_image",
+    "mask.image": "mask_image",
+    "sampler": "scheduler",
+    "webhook.url": "webhook",
+    "webhook": "webhook",
+}
+
+
+def to_caller_path(path: str) -> str:
+    """Return the v3 field a canonical job path comes from (`steps` → `num_inference_steps`)."""
+    return _PATHS.get(path, path)
