@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sdapi.dialects.common import (
+    build_job,
     caller_paths,
     choose_model,
     loc_to_path,
@@ -15,8 +16,9 @@ from sdapi.dialects.common import (
     strip_data_url,
 )
 from sdapi.errors import FieldProblem, InvalidRequest, UrlRefused
+from sdapi.schema.job import Dialect, Task
 from tests.seeds import seed_blocks
-from tests.unit.dialects.support import CATALOG
+from tests.unit.dialects.support import CATALOG, ctx
 
 
 def test_seed_blocks_are_readable():
@@ -88,3 +90,42 @@ def test_a_missing_body_is_reported_as_the_body_not_as_a_blank_field():
     except ValidationError as error:
         problems = problems_from_validation(error, skip=1)
     assert [(p.field, p.reason) for p in problems] == [("body", "a JSON body is required")]
+
+
+def test_build_job_fills_the_submit_context():
+    # Given a submit context, when a job is built from request fields only,
+    job = build_job(
+        ctx(),
+        base64=False,
+        dialect=Dialect.NATIVE,
+        pool="sdxl",
+        task=Task.TXT2IMG,
+        model="sd_xl_base_1.0",
+        seed=1,
+    )
+
+    # then id, owner, key id, creation time and the output prefix come from the context.
+    assert (job.id, job.owner, job.key_id) == ("1234567890", "alice", "key_1")
+    assert job.created_at == ctx().now
+    assert job.output.prefix == "outputs/1234567890/"
+
+
+def test_build_job_puts_the_outputs_under_a_callers_folder():
+    job = build_job(
+        ctx(),
+        base64=False,
+        folder="/team/a/",
+        dialect=Dialect.TASKS,
+        pool="sdxl",
+        task=Task.TXT2IMG,
+        model="sd_xl_base_1.0",
+        seed=1,
+    )
+
+    assert job.output.prefix == "outputs/team/a/1234567890/"
+
+
+def test_resolve_seed_uses_the_drawn_seed_for_random():
+    assert resolve_seed(-1, 99) == 99
+    assert resolve_seed(None, 99) == 99
+    assert resolve_seed(5, 99) == 5
