@@ -21,6 +21,7 @@ SECURITY = [{"apiKey": []}, {"bearer": []}]
 
 
 def register(app: APIGatewayRestResolver) -> None:
+    """Serve the OpenAPI document (built once, on first request) and Swagger UI."""
     @cache
     def schema_json() -> str:
         return app.get_openapi_json_schema(

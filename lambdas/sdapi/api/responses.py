@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 
 def reply(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    """Return a compact JSON response with `status` and `headers`."""
     return Response(
         status_code=status,
         content_type="application/json",

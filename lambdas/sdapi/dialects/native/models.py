@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sdapi.dialects.common import AUTOMATIC, DEFAULT_SAMPLER
+from sdapi.schema.defaults import DEFAULT_DENOISING_STRENGTH
 from sdapi.schema.job import ControlNetUnit, JobState, Mask, Refiner, ResizeMode, Task, Timeouts, Webhook
 
 
@@ -29,9 +31,11 @@ class JobRequest(BaseModel):
     height: int = Field(default=512, description="Pixels, a multiple of 8.")
     steps: int = Field(default=20, description="Denoising steps.")
     cfg_scale: float = Field(default=7.0, description="Classifier-free guidance scale.")
-    sampler: str = Field(default="Euler a", description="A1111 sampler name (a schedule suffix is accepted).")
+    sampler: str = Field(
+        default=DEFAULT_SAMPLER, description="A1111 sampler name (a schedule suffix is accepted)."
+    )
     scheduler: str = Field(
-        default="automatic", description="Schedule type: automatic, karras, exponential, ..."
+        default=AUTOMATIC, description="Schedule type: automatic, karras, exponential, ..."
     )
     seed: int | None = Field(default=None, description="null or -1: random. Image i uses seed + i.")
     subseed: int | None = Field(default=None, description="Variation seed; null or -1: random.")
@@ -40,7 +44,7 @@ class JobRequest(BaseModel):
     n_iter: int = Field(default=1, description="Batches.")
     clip_skip: int = Field(default=1, description="CLIP layers to skip (A1111 CLIP_stop_at_last_layers).")
     denoising_strength: float | None = Field(
-        default=None, description="img2img/inpaint strength (default 0.75)."
+        default=None, description=f"img2img/inpaint strength (default {DEFAULT_DENOISING_STRENGTH})."
     )
     init_images: list[str] = Field(
         default_factory=list, description="Input images: base64, an https URL, or an upload reference."

@@ -20,6 +20,29 @@ from sdapi.schema.job import Dialect, Job, Task, Timeouts
 UPLOAD_SCHEME = "s3://"
 """Upload references from `POST /v1/uploads` start with this."""
 
+SAME_AS_JOB = (
+    "vae",
+    "refiner",
+    "prompt",
+    "negative_prompt",
+    "width",
+    "height",
+    "steps",
+    "cfg_scale",
+    "subseed_strength",
+    "batch_size",
+    "n_iter",
+    "clip_skip",
+    "resize_mode",
+    "restore_faces",
+    "face_restorer",
+    "safety_checker",
+    "webhook",
+    "track_id",
+    "context",
+)
+"""Request fields the canonical job takes as they are (same name, same meaning)."""
+
 to_caller_path = identity
 """The native paths are the canonical ones."""
 
@@ -76,33 +99,15 @@ def to_job(request: JobRequest, ctx: SubmitContext) -> Job:
         pool=choice.pool.name,
         task=task,
         model=choice.model,
-        vae=request.vae,
-        refiner=request.refiner,
-        prompt=request.prompt,
-        negative_prompt=request.negative_prompt,
-        width=request.width,
-        height=request.height,
-        steps=request.steps,
-        cfg_scale=request.cfg_scale,
         sampler=sampler,
         scheduler=scheduler,
         seed=resolve_seed(request.seed, ctx.seed),
         subseed=resolve_seed(request.subseed, ctx.subseed),
-        subseed_strength=request.subseed_strength,
-        batch_size=request.batch_size,
-        n_iter=request.n_iter,
-        clip_skip=request.clip_skip,
         denoising_strength=denoise if task != Task.TXT2IMG else None,
         init_images=init,
-        resize_mode=request.resize_mode,
         mask=mask,
         controlnet=units,
-        restore_faces=request.restore_faces,
-        face_restorer=request.face_restorer,
-        safety_checker=request.safety_checker,
-        webhook=request.webhook,
-        track_id=request.track_id,
-        context=request.context,
         request=echo,
         timeouts=request.timeouts or Timeouts(),
+        **{name: getattr(request, name) for name in SAME_AS_JOB},
     )
