@@ -1,38 +1,35 @@
 """Typed container configuration: the only place the container reads `os.environ`.
 
-Variables (docs/architecture.md): SDAPI_JOBS_TABLE, SDAPI_BUCKET, SDAPI_MODEL_ROOT, SDAPI_DEFAULT_MODEL,
-SDAPI_DEVICE, SDAPI_DTYPE, SDAPI_COMPILE, SDAPI_PROGRESS_INTERVAL_S, SAGEMAKER_BIND_TO_PORT. AWS endpoints are
-not configured here: boto3 reads AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_DYNAMODB itself.
+`ContainerConfig` is a pydantic-settings model (`sdapi.schema.settings.EnvModel`, shipped in the image with
+the rest of `sdapi.schema`): field `x` is the variable `SDAPI_X`, except `port` (`SAGEMAKER_BIND_TO_PORT`,
+SageMaker's name), `host` (`SDAPI_BIND_HOST`) and `region` (`AWS_REGION`, else `AWS_DEFAULT_REGION`); empty
+variables count as unset.
+`infra/inference.py` and `local/stack.py` build one and take its `to_env()`. AWS endpoints are not
+configured here: boto3 reads AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_DYNAMODB itself.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, Field
+from pydantic_settings import SettingsConfigDict
 
-_ENV = {
-    "jobs_table": "SDAPI_JOBS_TABLE",
-    "bucket": "SDAPI_BUCKET",
-    "model_root": "SDAPI_MODEL_ROOT",
-    "default_model": "SDAPI_DEFAULT_MODEL",
-    "device": "SDAPI_DEVICE",
-    "dtype": "SDAPI_DTYPE",
-    "compile": "SDAPI_COMPILE",
-    "progress_interval_s": "SDAPI_PROGRESS_INTERVAL_S",
-    "port": "SAGEMAKER_BIND_TO_PORT",
-    "host": "SDAPI_BIND_HOST",
-    "max_loaded_models": "SDAPI_MAX_LOADED_MODELS",
-    "warmup": "SDAPI_WARMUP",
-    "region": "AWS_REGION",
-}
+from sdapi.schema.settings import EnvModel
 
 
-class ContainerConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class ContainerConfig(EnvModel):
+    """Everything the inference server needs to know about its deployment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SDAPI_",
+        env_ignore_empty=True,
+        frozen=True,
+        extra="forbid",
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
 
     jobs_table: str | None = Field(default=None, description="SDAPI_JOBS_TABLE; None: no job-item updates.")
     bucket: str | None = Field(default=None, description="SDAPI_BUCKET; outputs are written here.")
@@ -52,31 +49,29 @@ class ContainerConfig(BaseModel):
         default=False, description="SDAPI_COMPILE=1: torch.compile the UNet, warmed at start."
     )
     progress_interval_s: float = Field(default=1.0, ge=0, description="SDAPI_PROGRESS_INTERVAL_S.")
-    port: int = Field(default=8080, ge=0, le=65535, description="SAGEMAKER_BIND_TO_PORT.")
-    host: str = Field(default="0.0.0.0", description="SDAPI_BIND_HOST (SageMaker needs 0.0.0.0).")
+    port: int = Field(
+        default=8080,
+        ge=0,
+        le=65535,
+        validation_alias=AliasChoices("SAGEMAKER_BIND_TO_PORT"),
+        description="SAGEMAKER_BIND_TO_PORT.",
+    )
+    host: str = Field(
+        default="0.0.0.0",
+        validation_alias=AliasChoices("SDAPI_BIND_HOST"),
+        description="SDAPI_BIND_HOST (SageMaker needs 0.0.0.0).",
+    )
     max_loaded_models: int = Field(
         default=0,
         ge=0,
         description="SDAPI_MAX_LOADED_MODELS: 0 = as many as fit in the accelerator's memory.",
     )
     warmup: bool = Field(default=True, description="SDAPI_WARMUP=0 skips the warm-up generation at start.")
-    region: str | None = Field(default=None, description="AWS_REGION or AWS_DEFAULT_REGION (boto3 clients).")
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ContainerConfig:
-        env = os.environ if env is None else env
-        values: dict[str, object] = {}
-        for field, var in _ENV.items():
-            raw = env.get(var)
-            if raw is None or raw == "":
-                continue
-            if field in ("compile", "warmup"):
-                values[field] = raw.strip().lower() in ("1", "true", "yes", "on")
-            else:
-                values[field] = raw
-        if "region" not in values and env.get("AWS_DEFAULT_REGION"):
-            values["region"] = env["AWS_DEFAULT_REGION"]
-        return cls.model_validate(values)
+    region: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"),
+        description="AWS_REGION or AWS_DEFAULT_REGION (boto3 clients).",
+    )
 
     def torch_device(self):
         import torch

@@ -18,6 +18,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from inference_container.config import ContainerConfig
 from infra.bundling import ROOT
 from infra.config import DeployConfig, PoolConfig
 from infra.storage import ASYNC_FAILURE, ASYNC_OUTPUT, INPUTS, MODELS, OUTPUTS, Storage
@@ -173,12 +174,12 @@ class InferencePool(Construct):
                         s3_uri=data_url, s3_data_type="S3Prefix", compression_type="None"
                     )
                 ),
-                environment={
-                    "SDAPI_JOBS_TABLE": storage.jobs_table.table_name,
-                    "SDAPI_BUCKET": storage.bucket.bucket_name,
-                    "SDAPI_DEFAULT_MODEL": config.pool_default_model(pool),
-                    "SDAPI_MODEL_ROOT": MODEL_ROOT,
-                },
+                environment=ContainerConfig(
+                    jobs_table=storage.jobs_table.table_name,
+                    bucket=storage.bucket.bucket_name,
+                    default_model=config.pool_default_model(pool),
+                    model_root=Path(MODEL_ROOT),
+                ).to_env(exclude_unset=True),
             ),
         )
         self.model.node.add_dependency(self.role)

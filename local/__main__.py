@@ -13,6 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
+from local.settings import LocalEnvironment
 from local.stack import LocalStack, StackOptions
 
 log = logging.getLogger("local")
@@ -52,7 +53,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--api-workers", type=int, default=4, help="api handler processes (concurrent requests), default 4"
     )
-    parser.add_argument("--log-level", default=os.environ.get("SDAPI_LOCAL_LOG_LEVEL", "INFO"))
+    parser.add_argument("--log-level", default=LocalEnvironment.from_env().local_log_level)
     return parser.parse_args(argv)
 
 

@@ -15,7 +15,6 @@ import fcntl
 import hashlib
 import json
 import logging
-import os
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -33,14 +32,6 @@ class ModelSetup:
     """What the container gets as SDAPI_MODEL_ROOT (holds catalog.json)."""
     catalog: Catalog
     """What the Lambdas get as SDAPI_CATALOG."""
-
-
-def cache_dir(env: dict[str, str] | None = None) -> Path:
-    env = dict(os.environ) if env is None else env
-    configured = env.get("SDAPI_LOCAL_CACHE")
-    if configured:
-        return Path(configured).expanduser()
-    return Path.home() / ".cache" / "sdapi"
 
 
 def tiny_models(cache: Path, endpoint_prefix: str) -> ModelSetup:

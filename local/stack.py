@@ -1,9 +1,10 @@
 """The embedded stack: everything `make local` runs, as one object with start() / stop().
 
-Order matters because the Lambda handlers read their environment at import: moto first, then the resources,
-the models, the SageMaker emulator and the inference server; then the process environment is set exactly as
-infra sets it on the Lambdas (SDAPI_* plus AWS_ENDPOINT_URL* and fake credentials) and only then are the
-handlers imported and wired to the pollers and the HTTP gateway. Nothing in the handlers knows it is local.
+Order matters because the Lambda handlers read their environment when first invoked (the api handler when
+imported): moto first, then the resources, the models, the SageMaker emulator and the inference server; then
+the process environment is set exactly as infra sets it on the Lambdas (SDAPI_* plus AWS_ENDPOINT_URL* and
+fake credentials) and only then are the handlers imported and wired to the pollers and the HTTP gateway.
+Nothing in the handlers knows it is local.
 
 A process can hold one started stack (the handlers' module state is per process); tests run it as a
 subprocess (`python -m local`) for that reason.
@@ -20,12 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from inference_container.config import ContainerConfig
 from local.container_process import ContainerProcess
 from local.http_gateway import HttpGateway
-from local.models import ModelSetup, cache_dir, model_dir_models, tiny_models
+from local.models import ModelSetup, model_dir_models, tiny_models
 from local.moto_server import MotoServer
 from local.pollers import SqsPoller, StreamPoller, Timer
 from local.sagemaker_emulator import EndpointConfig, SageMakerEmulator
+from local.settings import LocalEnvironment
 
 log = logging.getLogger("local")
 
@@ -39,15 +42,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
 @dataclass
 class StackOptions:
     port: int = 3000
     model_dir: Path | None = None
-    cache: Path = field(default_factory=cache_dir)
+    cache: Path = field(default_factory=lambda: LocalEnvironment().cache)
     api_key: str | None = None
     webhook_secret: str | None = None
     allow_loopback_urls: bool = False
@@ -58,20 +57,23 @@ class StackOptions:
     sync_wait_s: float | None = 120.0
     """No API Gateway 29 s cap locally; A1111 clients expect a synchronous answer."""
     api_workers: int = 4
+    dtype: str = "auto"
+    progress_interval_s: float = 0.5
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> StackOptions:
-        env = dict(os.environ) if env is None else env
-        model_dir = env.get("SDAPI_LOCAL_MODEL_DIR")
+        local = LocalEnvironment.from_env(env)
         return cls(
-            port=int(env.get("SDAPI_PORT") or 3000),
-            model_dir=Path(model_dir) if model_dir else None,
-            cache=cache_dir(env),
-            api_key=env.get("SDAPI_LOCAL_KEY") or None,
-            webhook_secret=env.get("SDAPI_LOCAL_WEBHOOK_SECRET") or None,
-            allow_loopback_urls=_flag(env.get("SDAPI_ALLOW_LOOPBACK_URLS")),
-            allow_http_urls=_flag(env.get("SDAPI_ALLOW_HTTP_URLS")),
-            device=env.get("SDAPI_DEVICE") or "auto",
+            port=local.port,
+            model_dir=local.local_model_dir,
+            cache=local.cache,
+            api_key=local.local_key,
+            webhook_secret=local.local_webhook_secret,
+            allow_loopback_urls=local.allow_loopback_urls,
+            allow_http_urls=local.allow_http_urls,
+            device=local.device,
+            dtype=local.dtype,
+            progress_interval_s=local.progress_interval_s,
         )
 
 
@@ -138,7 +140,8 @@ class LocalStack:
         self._create_dev_key(res)
         self.container.wait_ready(opts.ready_timeout_s)
 
-        # Only now: the handlers read their environment when imported.
+        # Only now: the handlers read their environment (the api handler when imported, the others when first
+        # invoked).
         importlib.import_module("sdapi.handlers.api")  # fail early here if it cannot import
         completion = importlib.import_module("sdapi.handlers.completion")
         events = importlib.import_module("sdapi.handlers.events")
@@ -235,19 +238,22 @@ class LocalStack:
         res = self.resources
         catalog = self.models.catalog
         default_pool = catalog.pool(catalog.default_pool)
+        config = ContainerConfig(
+            jobs_table=res.jobs_table,
+            bucket=res.bucket,
+            model_root=self.models.model_root,
+            default_model=default_pool.default_model if default_pool else None,
+            device=self.options.device,
+            dtype=self.options.dtype,
+            compile=False,
+            progress_interval_s=self.options.progress_interval_s,
+            port=port,
+            host="127.0.0.1",
+        )
         env = {k: v for k, v in os.environ.items() if not k.startswith("SDAPI_")}
+        env.update(config.to_env(exclude_unset=True))
         env.update(
             {
-                "SDAPI_JOBS_TABLE": res.jobs_table,
-                "SDAPI_BUCKET": res.bucket,
-                "SDAPI_MODEL_ROOT": str(self.models.model_root),
-                "SDAPI_DEFAULT_MODEL": default_pool.default_model if default_pool else "",
-                "SDAPI_DEVICE": self.options.device,
-                "SDAPI_DTYPE": os.environ.get("SDAPI_DTYPE", "auto"),
-                "SDAPI_COMPILE": "0",
-                "SDAPI_PROGRESS_INTERVAL_S": os.environ.get("SDAPI_PROGRESS_INTERVAL_S", "0.5"),
-                "SAGEMAKER_BIND_TO_PORT": str(port),
-                "SDAPI_BIND_HOST": "127.0.0.1",
                 "AWS_ENDPOINT_URL": moto_url,
                 "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
                 "PYTHONUNBUFFERED": "1",

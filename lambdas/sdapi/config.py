@@ -1,21 +1,22 @@
 """Typed configuration. Handlers build `Settings.from_env()` once per cold start and pass it down;
 nothing else reads `os.environ`.
 
-The environment variable names are the contract with `infra/` (which sets them on each Lambda) and `local/`
-(which sets them for the embedded stack). AWS endpoints are not configured here: boto3 reads the standard
-`AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` variables, which is how the local stack points the
-unchanged code at moto and the SageMaker emulator.
+`Settings` is a pydantic-settings model (`sdapi.schema.settings.EnvModel`): field `x` is the variable
+`SDAPI_X`, `catalog` and `limits` are JSON. `infra/` (which sets them on each Lambda) and `local/` (which
+sets them for the embedded stack) build a `Settings` and take its `to_env()`, so no name is typed twice.
+
+AWS endpoints are not configured here: boto3 reads the standard `AWS_ENDPOINT_URL` /
+`AWS_ENDPOINT_URL_<SERVICE>` variables, which is how the local stack points the unchanged code at moto and
+the SageMaker emulator.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Mapping
-
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import SettingsConfigDict
 
 from sdapi.schema.catalog import Catalog
+from sdapi.schema.settings import EnvModel
 
 
 class Limits(BaseModel):
@@ -38,10 +39,10 @@ class Limits(BaseModel):
     max_body_bytes: int = Field(default=6 * 1024 * 1024, description="Largest request body (Lambda's limit).")
 
 
-class Settings(BaseModel):
-    """Everything a Lambda needs to know about its deployment."""
+class Settings(EnvModel):
+    """Everything a Lambda needs to know about its deployment: field `x` is variable `SDAPI_X`."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SDAPI_", frozen=True, extra="ignore")
 
     jobs_table: str = Field(description="SDAPI_JOBS_TABLE")
     keys_table: str = Field(description="SDAPI_KEYS_TABLE")
@@ -68,35 +69,3 @@ class Settings(BaseModel):
     cold_start_s: int = Field(
         default=300, ge=0, description="SDAPI_COLD_START_S: expected scale-from-zero time for wait estimates."
     )
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-        values: dict[str, object] = {}
-        for name, field in cls.model_fields.items():
-            var = f"SDAPI_{name.upper()}"
-            if var in env:
-                raw = env[var]
-                if name in ("catalog", "limits"):
-                    values[name] = json.loads(raw)
-                elif field.annotation is bool:
-                    values[name] = raw.strip().lower() in ("1", "true", "yes", "on")
-                else:
-                    values[name] = raw
-        return cls.model_validate(values)
-
-    def to_env(self) -> dict[str, str]:
-        """The environment variables that reproduce these settings (used by infra and the local stack)."""
-        env: dict[str, str] = {}
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if value is None:
-                continue
-            var = f"SDAPI_{name.upper()}"
-            if isinstance(value, BaseModel):
-                env[var] = value.model_dump_json(exclude_defaults=False)
-            elif isinstance(value, bool):
-                env[var] = "1" if value else "0"
-            else:
-                env[var] = str(value)
-        return env

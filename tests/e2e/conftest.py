@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import requests
 
+from local.settings import LocalEnvironment
 from local.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,17 +89,15 @@ def stack() -> Iterator[Stack]:
     port = free_port()
     log_file = tempfile.NamedTemporaryFile(prefix="sdapi-local-", suffix=".log", delete=False)  # noqa: SIM115
     env = dict(os.environ)
-    env.update(
-        {
-            "SDAPI_PORT": str(port),
-            "SDAPI_LOCAL_KEY": KEY,
-            "SDAPI_LOCAL_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "SDAPI_ALLOW_LOOPBACK_URLS": "1",
-            "SDAPI_ALLOW_HTTP_URLS": "1",
-            "HF_HUB_OFFLINE": "1",
-            "PYTHONUNBUFFERED": "1",
-        }
+    local = LocalEnvironment(
+        port=port,
+        local_key=KEY,
+        local_webhook_secret=WEBHOOK_SECRET,
+        allow_loopback_urls=True,
+        allow_http_urls=True,
     )
+    env.update(local.to_env(exclude_unset=True))
+    env.update({"HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"})
     proc = subprocess.Popen(
         [sys.executable, "-m", "local", "--sweep-interval", "2", "--sync-wait", "300"],
         cwd=ROOT,

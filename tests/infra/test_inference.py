@@ -151,10 +151,10 @@ def test_lambdas_may_invoke_only_the_pool_endpoints(resources):
 
 
 def test_container_environment_parses_into_the_container_config(resources):
-    from inference_container.config import _ENV, ContainerConfig
+    from inference_container.config import ContainerConfig
 
     env = one(resources, "AWS::SageMaker::Model")["PrimaryContainer"]["Environment"]
-    assert set(env) <= set(_ENV.values())
+    assert set(env) <= set(ContainerConfig.variables().values())
     resolved = {k: v if isinstance(v, str) else f"resolved-{k.lower()}" for k, v in env.items()}
     config = ContainerConfig.from_env(resolved)
     assert config.jobs_table == "resolved-sdapi_jobs_table" and config.bucket == "resolved-sdapi_bucket"

@@ -12,7 +12,7 @@ from tests.infra.helpers import of_type
 HANDLERS = {
     f"sdapi.handlers.{name}.handler" for name in ("api", "completion", "events", "webhooks", "sweeper")
 }
-SETTINGS_VARS = {f"SDAPI_{name.upper()}" for name in Settings.model_fields}
+SETTINGS_VARS = set(Settings.variables().values())
 
 
 def functions(resources):
@@ -43,7 +43,7 @@ def test_environment_is_exactly_what_settings_reads(resources):
         env = fn["Environment"]["Variables"]
         sdapi_vars = {k for k in env if k.startswith("SDAPI_")}
         assert sdapi_vars <= SETTINGS_VARS, sdapi_vars - SETTINGS_VARS
-        required = {f"SDAPI_{n.upper()}" for n, f in Settings.model_fields.items() if f.is_required()}
+        required = {Settings.variable(n) for n, f in Settings.model_fields.items() if f.is_required()}
         assert required <= sdapi_vars
         assert env["POWERTOOLS_SERVICE_NAME"] == "sdapi"
 

@@ -20,6 +20,7 @@ from local.lambda_context import LambdaContext
 from local.pollers import StreamPoller
 from sdapi.config import Settings
 from sdapi.schema.catalog import Catalog
+from tests.lambda_events import sqs_event
 
 REGION = "us-east-1"
 
@@ -39,25 +40,6 @@ def webhook_settings(catalog: Catalog, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def sqs_event(queue_arn: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(time.time() * 1000))},
-                "messageAttributes": {},
-                "md5OfBody": m.get("MD5OfBody", ""),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": REGION,
-            }
-            for m in messages
-        ]
-    }
-
-
 @dataclass
 class Pipeline:
     """The event-side Lambdas wired to moto, pumped by hand."""
@@ -73,7 +55,7 @@ class Pipeline:
         self.monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
         for name in ("events", "webhooks", "sweeper", "completion"):
             module = importlib.import_module(f"sdapi.handlers.{name}")
-            module = importlib.reload(module)  # handlers build their wiring from the environment
+            module.wiring.reset()  # built again from this environment on the first invocation
             self.handlers[name] = module
         self.sqs = boto3.client("sqs", region_name=REGION)
         # moto's in-process mock matches the streams endpoint only with a trailing slash

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from dataclasses import dataclass
 
@@ -12,9 +11,13 @@ import pytest
 from sdapi.aws.bucket import Bucket
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.errors import UpstreamUnavailable
+from sdapi.event_records import CompletionRecord
 from sdapi.schema.job import JobState
 from sdapi.schema.manifest import InvocationError, Manifest
 from sdapi.service.completion import CompletionService, Outcome
+from tests.lambda_events import sns_envelope, sqs_event, sqs_record
+
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:sdapi-completion"
 
 
 @dataclass
@@ -37,7 +40,15 @@ def handler_module(aws, monkeypatch):
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     import sdapi.handlers.completion as module
 
-    return importlib.reload(module)
+    module.wiring.reset()
+    yield module
+    module.wiring.reset()
+
+
+def carried(notification: dict | str):
+    """What the completion queue's message carries, as the handler's batch processor validates it."""
+    message = {"MessageId": "m-1", "ReceiptHandle": "r-1", "Body": sns_envelope(notification)}
+    return CompletionRecord.model_validate(sqs_record(QUEUE_ARN, message)).notification
 
 
 def manifest(job, **changes) -> str:
@@ -104,22 +115,7 @@ def deliver(aws, *messages: dict | str) -> dict:
     sqs = boto3.client("sqs")
     received = sqs.receive_message(QueueUrl=aws.completion_queue_url, MaxNumberOfMessages=10)["Messages"]
     assert len(received) == len(messages)
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {},
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:sdapi-completion",
-                "awsRegion": "us-east-1",
-            }
-            for m in received
-        ]
-    }
+    return sqs_event(QUEUE_ARN, received)
 
 
 def test_inline_success_completes_the_job_through_the_handler(handler_module, service, aws, make_job):
@@ -143,7 +139,7 @@ def test_success_read_from_the_output_location(completion, service, aws, make_jo
     job = make_job()
     service.submit(job)
 
-    outcome = completion.handle_body(json.dumps(success(aws, job, manifest(job), inline=False)))
+    outcome = completion.handle(carried(success(aws, job, manifest(job), inline=False)))
 
     assert outcome == Outcome.COMPLETED
     assert service.get(job.id, "alice").n_generated == 1
@@ -158,7 +154,7 @@ def test_base64_inline_body_and_top_level_response_body_are_read(completion, ser
     encoded = base64.b64encode(manifest(job).encode()).decode()
     note["responseBody"] = {"content": encoded, "encoding": "BASE64"}
 
-    assert completion.handle_body(json.dumps(note)) == Outcome.COMPLETED
+    assert completion.handle(carried(note)) == Outcome.COMPLETED
 
 
 def test_failure_takes_the_containers_reason(handler_module, service, aws, make_job):
@@ -180,7 +176,7 @@ def test_a_sagemaker_timeout_is_timed_out(completion, service, aws, make_job):
     job = make_job()
     service.submit(job)
 
-    outcome = completion.handle_body(json.dumps(failure(aws, job, "Inference request timed out")))
+    outcome = completion.handle(carried(failure(aws, job, "Inference request timed out")))
 
     assert outcome == Outcome.TIMED_OUT
     record = service.get(job.id, "alice")
@@ -191,16 +187,16 @@ def test_a_failure_without_details_uses_sagemakers_reason(completion, service, a
     job = make_job()
     service.submit(job)
 
-    assert completion.handle_body(json.dumps(failure(aws, job, "ModelError: bad things"))) == Outcome.FAILED
+    assert completion.handle(carried(failure(aws, job, "ModelError: bad things"))) == Outcome.FAILED
     assert service.get(job.id, "alice").error == "ModelError: bad things"
 
 
 def test_duplicate_notification_changes_nothing(completion, service, aws, make_job):
     job = make_job()
     service.submit(job)
-    body = json.dumps(success(aws, job, manifest(job)))
+    body = success(aws, job, manifest(job))
 
-    first, second = completion.handle_body(body), completion.handle_body(body)
+    first, second = completion.handle(carried(body)), completion.handle(carried(body))
 
     assert (first, second) == (Outcome.COMPLETED, Outcome.NO_CHANGE)
     assert service.store.counters(["sdxl"])[0].completed == 1
@@ -211,7 +207,7 @@ def test_late_success_after_cancel_leaves_the_job_cancelled(completion, service,
     service.submit(job)
     service.cancel(job.id, "alice")
 
-    outcome = completion.handle_body(json.dumps(success(aws, job, manifest(job))))
+    outcome = completion.handle(carried(success(aws, job, manifest(job))))
 
     assert outcome == Outcome.NO_CHANGE
     assert service.get(job.id, "alice").state == JobState.CANCELLED
@@ -221,7 +217,7 @@ def test_a_cancelled_manifest_changes_nothing(completion, service, aws, make_job
     job = make_job()
     service.submit(job)
 
-    outcome = completion.handle_body(json.dumps(success(aws, job, manifest(job, status="cancelled"))))
+    outcome = completion.handle(carried(success(aws, job, manifest(job, status="cancelled"))))
 
     assert outcome == Outcome.CANCELLED
     assert service.get(job.id, "alice").state == JobState.QUEUED
@@ -233,8 +229,8 @@ def test_notifications_of_an_older_attempt_are_ignored(completion, service, aws,
     service.store.transition(job.id, JobState.FAILED, expected=[JobState.QUEUED])
     service.retry(job.id, "alice")
 
-    stale = completion.handle_body(json.dumps(success(aws, job, manifest(job))))
-    current = completion.handle_body(json.dumps(success(aws, job, manifest(job), inference_id=f"{job.id}:1")))
+    stale = completion.handle(carried(success(aws, job, manifest(job))))
+    current = completion.handle(carried(success(aws, job, manifest(job), inference_id=f"{job.id}:1")))
 
     assert (stale, current) == (Outcome.STALE, Outcome.COMPLETED)
 
@@ -268,7 +264,8 @@ def test_one_failing_message_is_reported_and_the_rest_complete(handler_module, s
     good, bad = make_job(), make_job()
     service.submit(good)
     service.submit(bad)
-    handler_module.service.store = FlakyStore(handler_module.service.store, bad.id)
+    store = FlakyStore(JobsTable(aws.jobs_table), bad.id)
+    handler_module.wiring.install(CompletionService(store, Bucket(aws.bucket)))
     event = deliver(aws, success(aws, good, manifest(good)), success(aws, bad, manifest(bad)))
     bad_message = next(r["messageId"] for r in event["Records"] if bad.id in r["body"])
 

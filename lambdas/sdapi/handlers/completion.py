@@ -1,30 +1,37 @@
 """completion Lambda: SQS (SageMaker success/error notifications via SNS) → job terminal states.
 
-Partial batch failures (`ReportBatchItemFailures`): a message whose handling hit an AWS error is retried
-(then dead-lettered); the rest of the batch is acknowledged.
+Each message is validated into a `CompletionRecord` by the batch processor. Partial batch failures
+(`ReportBatchItemFailures`): a message whose handling hit an AWS error is retried (then dead-lettered); the
+rest of the batch is acknowledged.
 """
 
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from sdapi.aws.bucket import Bucket
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.config import Settings
+from sdapi.event_records import CompletionRecord
+from sdapi.handlers.wiring import Wiring
 from sdapi.service.completion import CompletionService
 
 logger = Logger(service="sdapi-completion")
 tracer = Tracer(service="sdapi-completion")
-processor = BatchProcessor(event_type=EventType.SQS)
-settings = Settings.from_env()
-service = CompletionService(JobsTable(settings.jobs_table), Bucket(settings.bucket))
+processor = BatchProcessor(event_type=EventType.SQS, model=CompletionRecord)
 
 
-def record_handler(record: SQSRecord) -> None:
-    outcome = service.handle_body(record.body)
-    logger.info("notification handled", extra={"outcome": outcome.value, "message_id": record.message_id})
+def build(settings: Settings) -> CompletionService:
+    return CompletionService(JobsTable(settings.jobs_table), Bucket(settings.bucket))
+
+
+wiring = Wiring(build)
+
+
+def record_handler(record: CompletionRecord) -> None:
+    outcome = wiring().handle(record.notification)
+    logger.info("notification handled", extra={"outcome": outcome.value, "message_id": record.messageId})
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -3,36 +3,33 @@
 A retry is a re-send of the message with `delivery + 1` and `DelaySeconds`; the last failure goes to the
 dead-letter queue explicitly (and the job records `webhook_status=failed`). A message whose processing
 raises (our own dependency failed) is reported as a batch item failure, retried by SQS, and reaches the
-dead-letter queue through the queue's redrive policy if it keeps failing.
+dead-letter queue through the queue's redrive policy if it keeps failing; so does a message that the batch
+processor cannot validate into a `WebhookRecord`.
 """
 
 from __future__ import annotations
 
-from functools import cache
-
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from sdapi.aws.bucket import Bucket
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.aws.keys_table import KeysTable
 from sdapi.aws.webhook_queue import WebhookQueue
 from sdapi.config import Settings
+from sdapi.event_records import WebhookRecord
+from sdapi.handlers.wiring import Wiring
 from sdapi.webhooks.bodies import WebhookBodies
 from sdapi.webhooks.dispatcher import Dispatcher, KeySecrets
-from sdapi.webhooks.message import WebhookMessage
 from sdapi.webhooks.transport import GuardedSender
 
 logger = Logger(service="sdapi-webhooks")
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = BatchProcessor(event_type=EventType.SQS, model=WebhookRecord)
 
 
-@cache
-def dispatcher() -> Dispatcher:
-    settings = Settings.from_env()
+def build(settings: Settings) -> Dispatcher:
     if not settings.webhook_queue_url:
-        raise RuntimeError("SDAPI_WEBHOOK_QUEUE_URL is not set")
+        raise RuntimeError(f"{Settings.variable('webhook_queue_url')} is not set")
     return Dispatcher(
         store=JobsTable(settings.jobs_table),
         queue=WebhookQueue(settings.webhook_queue_url),
@@ -44,8 +41,11 @@ def dispatcher() -> Dispatcher:
     )
 
 
-def record_handler(record: SQSRecord) -> None:
-    dispatcher().handle(WebhookMessage.model_validate_json(record.body))
+wiring = Wiring(build)
+
+
+def record_handler(record: WebhookRecord) -> None:
+    wiring().handle(record.body)
 
 
 @logger.inject_lambda_context(log_event=False)

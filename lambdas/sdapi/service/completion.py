@@ -1,6 +1,7 @@
 """Completion: SageMaker's async-inference notifications → the job's terminal state.
 
-The success and error topics deliver (through SQS) SageMaker's notification for each invocation:
+The success and error topics deliver (through SQS) SageMaker's notification for each invocation, which the
+completion Lambda's batch processor validates into a `sdapi.event_records.CompletionRecord`:
 `{"invocationStatus": "Completed"|"Failed", "inferenceId", "failureReason"?, "responseParameters":
 {"outputLocation"|"failureLocation", "contentType", "responseBody"?: {"content", "encoding"}}}`; with
 `IncludeInferenceResponseIn` the container's answer (≤128 KB) rides inline (accepted both inside
@@ -19,8 +20,6 @@ message is retried (partial batch failure).
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import re
 import time
@@ -28,10 +27,10 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser.models import SnsNotificationModel
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from sdapi.errors import NotFound
+from sdapi.event_records import AsyncNotification
 from sdapi.ports import BlobStore, JobStore
 from sdapi.schema.job import ACTIVE_STATES, JobState, parse_inference_id
 from sdapi.schema.manifest import InvocationError, Manifest
@@ -39,51 +38,6 @@ from sdapi.schema.manifest import InvocationError, Manifest
 logger = logging.getLogger(__name__)
 
 _TIMEOUT_WORDS = re.compile(r"time[ d]*out|timed out|expired|\bttl\b", re.IGNORECASE)
-
-
-class ResponseBody(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    content: str = ""
-    encoding: str = Field(default="UTF-8", description="`BASE64` or a text encoding.")
-
-    def data(self) -> bytes:
-        if self.encoding.upper() == "BASE64":
-            return base64.b64decode(self.content)
-        return self.content.encode("utf-8")
-
-
-class ResponseParameters(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-    content_type: str | None = Field(default=None, alias="contentType")
-    output_location: str | None = Field(default=None, alias="outputLocation")
-    failure_location: str | None = Field(default=None, alias="failureLocation")
-    response_body: ResponseBody | None = Field(default=None, alias="responseBody")
-
-
-class AsyncNotification(BaseModel):
-    """SageMaker's asynchronous-inference notification (the SNS message)."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-    invocation_status: str | None = Field(default=None, alias="invocationStatus")
-    inference_id: str | None = Field(default=None, alias="inferenceId")
-    failure_reason: str | None = Field(default=None, alias="failureReason")
-    event_name: str | None = Field(default=None, alias="eventName")
-    response_parameters: ResponseParameters = Field(
-        default_factory=ResponseParameters, alias="responseParameters"
-    )
-    response_body: ResponseBody | None = Field(default=None, alias="responseBody")
-
-    @property
-    def is_result(self) -> bool:
-        """False for SageMaker's test notification (or anything that is not an invocation result)."""
-        return bool(self.inference_id) and self.invocation_status in ("Completed", "Failed")
-
-    @property
-    def inline(self) -> ResponseBody | None:
-        return self.response_parameters.response_body or self.response_body
 
 
 class Outcome(StrEnum):
@@ -101,42 +55,18 @@ class Outcome(StrEnum):
     """Not an invocation result (SageMaker's test notification, garbage)."""
 
 
-def parse_notification(body: str) -> AsyncNotification | None:
-    """The SageMaker notification inside an SQS message body: an SNS envelope (or a raw-delivery message).
-    None when the body is not a notification at all (e.g. SageMaker's test message)."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    if isinstance(data, dict) and data.get("Type") == "Notification" and "Message" in data:
-        try:
-            message = SnsNotificationModel.model_validate(data).Message
-            data = json.loads(message)
-        except (ValidationError, ValueError):
-            return None
-    if not isinstance(data, dict):
-        return None
-    try:
-        return AsyncNotification.model_validate(data)
-    except ValidationError:
-        return None
-
-
 class CompletionService:
     def __init__(self, store: JobStore, blobs: BlobStore, clock: Callable[[], float] = time.time):
         self.store = store
         self.blobs = blobs
         self.clock = clock
 
-    def handle_body(self, body: str) -> Outcome:
-        """Handle one SQS message body."""
-        notification = parse_notification(body)
+    def handle(self, notification: AsyncNotification | None) -> Outcome:
+        """Handle the notification of one completion-queue message (`CompletionRecord.notification`; None
+        for a message that carries none)."""
         if notification is None:
             logger.info("ignoring a message that is not a SageMaker notification")
             return Outcome.IGNORED
-        return self.handle(notification)
-
-    def handle(self, notification: AsyncNotification) -> Outcome:
         if not notification.is_result:
             logger.info("ignoring notification %s", notification.event_name or "without inferenceId")
             return Outcome.IGNORED

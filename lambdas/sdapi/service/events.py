@@ -1,6 +1,7 @@
 """Job changes → job events and webhook messages (the transactional outbox behind the jobs table's stream).
 
-The events Lambda hands every job item change (old and new image) to `EventRouter.handle`. A change of state,
+The events Lambda hands every job item change (a Powertools `DynamoDBStreamChangedRecordModel`, its images
+deserialized) to `EventRouter.handle_change`. A change of state,
 or of progress while in progress, is one event: published on the public events topic with message
 attributes `type` and `owner`, and queued for the job's webhook when the job subscribed to it. Any other
 change (webhook delivery status, TTL removal, …) is no event, so recording a delivery cannot loop.
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamChangedRecordModel
 from pydantic import BaseModel, Field, ValidationError
 
 from sdapi.ports import EventPublisher, WebhookQueue
@@ -181,6 +183,10 @@ class EventRouter:
         self.webhooks = webhooks
         self.bucket = bucket
 
+    def handle_change(self, change: DynamoDBStreamChangedRecordModel) -> JobEvent | None:
+        """One stream record's change (the images are None for an insert's old, a removal's new image)."""
+        return self.handle(_image(change.OldImage), _image(change.NewImage))
+
     def handle(
         self, old_image: Mapping[str, Any] | None, new_image: Mapping[str, Any] | None
     ) -> JobEvent | None:
@@ -198,3 +204,7 @@ class EventRouter:
             self.webhooks.send(webhook_message(new, name).model_dump(mode="json"))
         logger.info("job event", extra={"job_id": new.id, "type": event.type, "state": event.state})
         return event
+
+
+def _image(image: object) -> Mapping[str, Any] | None:
+    return image if isinstance(image, Mapping) and image else None
