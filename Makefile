@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	# torch is pinned in the same command so pip takes the CPU build and no CUDA packages.
-	$(PIP) install -q "torch==2.13.0" -e ".[lambdas,container,infra,local,dev]"
+	$(PIP) install -q "torch==2.13.0" -e ".[lambdas,container,infra,local,cli,dev]"
 	rm -f $(VENV)/.installed-* && touch $@
 
 venv: $(STAMP)

@@ -6,8 +6,8 @@
     sdapi load
 
 The deployment comes from `--url` / `SDAPI_URL` (default http://127.0.0.1:3000, the local stack) and the key
-from `--key` / `SDAPI_KEY`. Progress is a plain bar on stderr; images are saved as `{job}-{i}.png`.
-Standard library only, so it works with the base install.
+from `--key` / `SDAPI_KEY`. Requests go through httpx, progress is a tqdm bar on stderr, and images are saved
+as `{job}-{i}.png`. Both libraries come with the `cli` extra (`pip install "sdapi[cli]"`).
 """
 
 from __future__ import annotations
@@ -18,10 +18,15 @@ import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
+
+try:
+    import httpx
+    from tqdm import tqdm
+except ImportError as missing:  # the base install has no client libraries
+    hint = "install the client with: pip install 'sdapi[cli]'"
+    raise SystemExit(f"sdapi: {missing.name} is missing; {hint}") from None
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 TERMINAL = {"completed", "failed", "cancelled", "timed_out"}
@@ -34,28 +39,27 @@ class ApiError(Exception):
 
 
 class Client:
+    """The native API of one deployment. The key goes to the API only: image URLs (presigned S3) are fetched
+    without it."""
+
     def __init__(self, url: str, key: str | None, timeout_s: float = 60.0):
         self.url = url.rstrip("/")
-        self.key = key
-        self.timeout_s = timeout_s
-
-    def _request(self, method: str, path: str, body: Any = None) -> Any:
         if not self.url.startswith(("http://", "https://")):
             raise ValueError(f"the API URL must be http(s): {self.url}")
-        data = json.dumps(body).encode() if body is not None else None
         headers = {"Accept": "application/json"}
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        if self.key:
-            headers["x-api-key"] = self.key
-        request = urllib.request.Request(self.url + path, data=data, headers=headers, method=method)  # noqa: S310
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310
-                raw = response.read()
-        except urllib.error.HTTPError as error:
-            raw = error.read()
-            raise ApiError(error.code, _error_message(raw)) from None
-        return json.loads(raw) if raw else None
+        if key:
+            headers["x-api-key"] = key
+        self.timeout_s = timeout_s
+        self._api = httpx.Client(base_url=self.url, headers=headers, timeout=timeout_s, follow_redirects=True)
+
+    def close(self) -> None:
+        self._api.close()
+
+    def _request(self, method: str, path: str, body: Any = None) -> Any:
+        response = self._api.request(method, path, json=body)
+        if response.is_error:
+            raise ApiError(response.status_code, _error_message(response.content))
+        return response.json() if response.content else None
 
     def submit(self, job: dict[str, Any]) -> dict[str, Any]:
         return self._request("POST", "/v1/jobs", job)
@@ -69,8 +73,9 @@ class Client:
     def download(self, url: str) -> bytes:
         if not url.startswith(("http://", "https://")):
             raise ValueError(f"not an http(s) image URL: {url}")
-        with urllib.request.urlopen(url, timeout=self.timeout_s) as response:  # noqa: S310
-            return response.read()
+        response = httpx.get(url, timeout=self.timeout_s, follow_redirects=True)
+        response.raise_for_status()
+        return response.content
 
 
 def _error_message(raw: bytes) -> str:
@@ -122,32 +127,40 @@ def images_of(job: dict[str, Any]) -> list[dict[str, str]]:
     return found
 
 
-def render_bar(step: int, total: int, state: str, width: int = 30) -> str:
-    fraction = min(1.0, step / total) if total else (1.0 if state == "completed" else 0.0)
-    filled = round(fraction * width)
-    counts = f"{step}/{total}" if total else ""
-    return f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction * 100:5.1f}% {counts:>9} {state:<12}"
+class Progress:
+    """A job's progress as a tqdm bar on stderr: steps done of the total, the job's state beside it."""
+
+    def __init__(self, job_id: str, quiet: bool) -> None:
+        self.bar = tqdm(desc=f"job {job_id}", unit="step", file=sys.stderr, disable=quiet, dynamic_ncols=True)
+
+    def show(self, step: int, total: int, state: str) -> None:
+        if state == "completed" and total:
+            step = total
+        if total and self.bar.total != total:
+            self.bar.total = total
+        self.bar.n = min(step, total) if total else step
+        self.bar.set_postfix_str(state, refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def wait_for(client: Client, job_id: str, poll_s: float, timeout_s: float, quiet: bool) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
-    job: dict[str, Any] = {}
-    while True:
-        job = client.job(job_id)
-        state = status_of(job)
-        if not quiet:
-            sys.stderr.write(render_bar(*progress_of(job), state))
-            sys.stderr.flush()
-        if state in TERMINAL:
-            break
-        if time.monotonic() > deadline:
-            if not quiet:
-                sys.stderr.write("\n")
-            raise TimeoutError(f"job {job_id} is still {state} after {timeout_s:.0f} s")
-        time.sleep(poll_s)
-    if not quiet:
-        sys.stderr.write("\n")
-    return job
+    progress = Progress(job_id, quiet)
+    try:
+        while True:
+            job = client.job(job_id)
+            state = status_of(job)
+            progress.show(*progress_of(job), state)
+            if state in TERMINAL:
+                return job
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} is still {state} after {timeout_s:.0f} s")
+            time.sleep(poll_s)
+    finally:
+        progress.close()
 
 
 def save_images(client: Client, job: dict[str, Any], out: Path) -> list[Path]:
@@ -262,18 +275,24 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    client = Client(args.url, args.key)
     commands = {"generate": cmd_generate, "status": cmd_status, "load": cmd_load}
+    try:
+        client = Client(args.url, args.key)
+    except ValueError as error:
+        print(f"sdapi: {error}", file=sys.stderr)
+        return 2
     try:
         return commands[args.command](client, args)
     except ApiError as error:
         print(f"sdapi: {error}", file=sys.stderr)
         return 2
-    except (urllib.error.URLError, OSError, TimeoutError, ValueError) as error:
+    except (httpx.HTTPError, OSError, TimeoutError, ValueError) as error:
         print(f"sdapi: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    finally:
+        client.close()
 
 
 if __name__ == "__main__":
