@@ -8,7 +8,7 @@ from infra.bundling import LocalPipBundling, bundled_requirements
 def test_bundles_the_lambda_extra_minus_runtime_and_layer():
     requirements = bundled_requirements()
     names = {r.split("==")[0] for r in requirements}
-    assert {"standardwebhooks", "pydantic"} <= names
+    assert {"standardwebhooks", "pydantic", "pydantic-settings"} <= names
     assert not names & {"boto3", "aws-lambda-powertools"}
     assert all("==" in r for r in requirements)  # pinned
 
