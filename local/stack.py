@@ -1,10 +1,10 @@
 """The embedded stack: everything `make local` runs, as one object with start() / stop().
 
-Order matters because the Lambda handlers read their environment when first invoked (the api handler when
-imported): moto first, then the resources, the models, the SageMaker emulator and the inference server; then
-the process environment is set exactly as infra sets it on the Lambdas (SDAPI_* plus AWS_ENDPOINT_URL* and
-fake credentials) and only then are the handlers imported and wired to the pollers and the HTTP gateway.
-Nothing in the handlers knows it is local.
+Order matters because the Lambda handlers read their environment when first invoked: moto first, then the
+resources, the models, the SageMaker emulator and the inference server; then the process environment is set
+exactly as infra sets it on the Lambdas (SDAPI_* plus AWS_ENDPOINT_URL* and fake credentials) and only then
+are the handlers imported and wired to the pollers and the HTTP gateway. Nothing in the handlers knows it
+is local.
 
 A process can hold one started stack (the handlers' module state is per process); tests run it as a
 subprocess (`python -m local`) for that reason.
@@ -140,8 +140,7 @@ class LocalStack:
         self._create_dev_key(res)
         self.container.wait_ready(opts.ready_timeout_s)
 
-        # Only now: the handlers read their environment (the api handler when imported, the others when first
-        # invoked).
+        # Only now: the handlers read their environment on their first event.
         importlib.import_module("sdapi.handlers.api")  # fail early here if it cannot import
         completion = importlib.import_module("sdapi.handlers.completion")
         events = importlib.import_module("sdapi.handlers.events")
