@@ -1,6 +1,6 @@
 """The shared contract between the Lambdas and the inference container.
 
-Only pydantic and the standard library may be imported here: the container image copies this folder in.
+Only pydantic, lark and the standard library may be imported here: the container image copies this folder in.
 """
 
 from sdapi.schema.catalog import Catalog, Family, ModelEntry, Pool
