@@ -38,6 +38,10 @@ class GenerationFacts:
     face_restorer: str | None = None
     inpainting_conditioning: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    styled_prompt: str | None = None
+    """The prompt with the job's styles merged in (A1111 `all_prompts`); None: the prompt as written."""
+    styled_negative: str | None = None
+    styles: list[str] = field(default_factory=list)
     job_timestamp: str = field(default_factory=lambda: time.strftime("%Y%m%d%H%M%S", time.gmtime()))
 
 
@@ -72,8 +76,15 @@ def infotext(job: Job, facts: GenerationFacts, seeds: list[int], subseeds: list[
     if key != "automatic":
         params["Schedule type"] = SCHEDULE_LABELS.get(key, key)
     text = ", ".join(k if k == v else f"{k}: {quote(v)}" for k, v in params.items() if v is not None)
-    negative = f"\nNegative prompt: {job.negative_prompt}" if job.negative_prompt else ""
-    return f"{job.prompt}{negative}\n{text}".strip()
+    prompt, negative_prompt = _styled(job, facts)
+    negative = f"\nNegative prompt: {negative_prompt}" if negative_prompt else ""
+    return f"{prompt}{negative}\n{text}".strip()
+
+
+def _styled(job: Job, facts: GenerationFacts) -> tuple[str, str]:
+    prompt = facts.styled_prompt if facts.styled_prompt is not None else job.prompt
+    negative = facts.styled_negative if facts.styled_negative is not None else job.negative_prompt
+    return prompt, negative
 
 
 def denoising_strength(job: Job) -> float:
@@ -84,11 +95,12 @@ def denoising_strength(job: Job) -> float:
 
 def info_json(job: Job, facts: GenerationFacts, seeds: list[int], subseeds: list[int]) -> str:
     count = job.image_count
+    styled, styled_negative = _styled(job, facts)
     info = {
         "prompt": job.prompt,
-        "all_prompts": [job.prompt] * count,
+        "all_prompts": [styled] * count,
         "negative_prompt": job.negative_prompt,
-        "all_negative_prompts": [job.negative_prompt] * count,
+        "all_negative_prompts": [styled_negative] * count,
         "seed": seeds[0],
         "all_seeds": seeds,
         "subseed": subseeds[0],
@@ -112,7 +124,7 @@ def info_json(job: Job, facts: GenerationFacts, seeds: list[int], subseeds: list
         "extra_generation_params": dict(facts.extra),
         "index_of_first_image": 0,
         "infotexts": [infotext(job, facts, seeds, subseeds, i) for i in range(count)],
-        "styles": [],
+        "styles": list(facts.styles),
         "job_timestamp": facts.job_timestamp,
         "clip_skip": job.clip_skip,
         "is_using_inpainting_conditioning": facts.inpainting_conditioning,

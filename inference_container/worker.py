@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from inference_container import conditioning, imaging, infotext, samplers, seeds
 from inference_container import controlnet as cn
-from inference_container import imaging, infotext, samplers, seeds
 from inference_container.catalog import ModelCatalog
 from inference_container.errors import InvalidJob, JobError
 from inference_container.pipelines import LoadedCheckpoint, ModelCache
@@ -249,6 +249,9 @@ class Worker:
 
         init_images, mask = self._inputs(job)
         t0 = time.perf_counter()
+        text = conditioning.job_text(job)
+        prompts = conditioning.condition_job(job, text, loaded, refiner)
+        encode_s = time.perf_counter() - t0
         images: list[Image.Image] = []
         with cn.soft_injection(nets, prepared):
             for iteration in range(job.n_iter):
@@ -256,6 +259,7 @@ class Worker:
                 batch_seeds, batch_subseeds = all_seeds[batch], all_subseeds[batch]
                 images += self._one_batch(
                     job,
+                    prompts,
                     loaded,
                     vae,
                     refiner,
@@ -286,6 +290,9 @@ class Worker:
             vae_hash=plan.vae.hash if plan.vae else None,
             face_restorer=plan.face_restorer.name if plan.face_restorer else None,
             inpainting_conditioning=job.task == Task.INPAINT and loaded.inpainting_unet,
+            styled_prompt=text.styled_prompt,
+            styled_negative=text.styled_negative,
+            styles=[style.name for style in job.styles],
         )
         if plan.refiner is not None and job.refiner is not None:
             facts.extra["Refiner"] = (
@@ -296,7 +303,7 @@ class Worker:
             facts.extra[f"ControlNet {index}"] = cn.infotext_entry(unit)
         texts = [infotext.infotext(job, facts, all_seeds, all_subseeds, i) for i in range(len(images))]
         info = infotext.info_json(job, facts, all_seeds, all_subseeds)
-        timings = {"load_s": load_s, "inference_s": inference_s}
+        timings = {"load_s": load_s, "inference_s": inference_s, "encode_s": encode_s}
         if inference_s > 0:
             timings["it_per_s"] = progress.steps_run / inference_s
         return Generated(
@@ -332,6 +339,7 @@ class Worker:
     def _one_batch(
         self,
         job: Job,
+        prompts: conditioning.JobConditioning,
         loaded: LoadedCheckpoint,
         vae,
         refiner: LoadedCheckpoint | None,
@@ -355,17 +363,11 @@ class Worker:
         pipe = loaded.task_pipeline(job.task, scheduler=scheduler, vae=vae, controlnet=controlnet)
         n = len(batch_seeds)
         kwargs: dict[str, Any] = {
-            "prompt": [job.prompt] * n,
-            "negative_prompt": [job.negative_prompt] * n,
+            **prompts.base_kwargs(pipe, n, progress.callback),
             "num_inference_steps": job.steps,
             "guidance_scale": job.cfg_scale,
             "generator": seeds.step_generators(batch_seeds, device),
-            "callback_on_step_end": progress.callback,
         }
-        if job.clip_skip > 1:
-            kwargs["clip_skip"] = (
-                job.clip_skip - 1
-            )  # A1111 counts the last layer as 1, diffusers skips layers
         strength = job.denoising_strength if job.denoising_strength is not None else 0.75
         if job.task == Task.TXT2IMG:
             kwargs.update(height=job.height, width=job.width, latents=noise.to(device, dtype))
@@ -412,14 +414,12 @@ class Worker:
         refine = refiner.task_pipeline(Task.IMG2IMG, scheduler=refiner_scheduler, vae=vae)
         progress.phase(iteration, switch, 1.0 - switch)
         return refine(
-            prompt=kwargs["prompt"],
-            negative_prompt=kwargs["negative_prompt"],
+            **prompts.refiner_kwargs(refine, n, progress.callback),
             image=latents,
             num_inference_steps=job.steps,
             guidance_scale=job.cfg_scale,
             denoising_start=switch,
             generator=seeds.step_generators(batch_seeds, device),
-            callback_on_step_end=progress.callback,
         ).images
 
     def _upscaled_latents(

@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sdapi.schema.prompt import LoraRequest, Style
+
 SCHEMA_VERSION = 1
 
 MAX_SEED = 4294967294
@@ -193,6 +195,15 @@ class Job(_Strict):
     batch_size: int = Field(default=1, ge=1, le=16)
     n_iter: int = Field(default=1, ge=1, le=64)
     clip_skip: int = Field(default=1, ge=1, le=12)
+    sdxl_clip_l_skip: bool = Field(
+        default=False, description="A1111 `sdxl_clip_l_skip`: clip skip also applies to SDXL's CLIP-L."
+    )
+    styles: tuple[Style, ...] = Field(
+        default=(), description="A1111 styles merged into the prompts, in order (resolved at the door)."
+    )
+    loras: tuple[LoraRequest, ...] = Field(
+        default=(), description="LoRAs applied besides the prompt's `<lora:…>` tags (v3 `lora_model`)."
+    )
 
     denoising_strength: float | None = Field(default=None, ge=0, le=1)
     init_images: tuple[str, ...] = Field(default=(), description="Base64 images (no data: prefix).")
