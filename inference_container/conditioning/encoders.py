@@ -79,10 +79,16 @@ class TextEncoder:
         if self.layer == Layer.SD15:
             if self.clip_skip <= 1:
                 return out.last_hidden_state, None
-            return self.model.text_model.final_layer_norm(hidden[-self.clip_skip]), None
+            return _final_norm(self.model)(hidden[-self.clip_skip]), None
         if self.layer == Layer.SDXL_L:
             return (hidden[-self.clip_skip] if self.sdxl_clip_l_skip else hidden[-2]), None
         return hidden[-2], out.text_embeds
+
+
+def _final_norm(model: torch.nn.Module) -> torch.nn.Module:
+    """CLIP's final layer norm (transformers 5 keeps it on the model, 4.x under `text_model`)."""
+    inner = getattr(model, "text_model", model)
+    return inner.final_layer_norm
 
 
 def _emphasis(z: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
