@@ -19,7 +19,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-TINY_VERSION = "4"
+TINY_VERSION = "5"
 """Bumped when the tiny architectures change; older cached folders are rebuilt."""
 
 DEFAULT_NAMES = (
@@ -45,7 +45,13 @@ _KNOWN: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "sd15_vae": ("vae", "sd15", ("vae-ft-mse-840000-ema-pruned.safetensors",)),
     "sd15_inpainting": ("sd15", None, ()),
     "safety_checker": ("safety-checker", None, ()),
+    "add_detail": ("lora", "sd15", ("add_detail.safetensors",)),
+    "sd_xl_offset_example-lora_1.0": ("lora", "sdxl", ()),
+    "easynegative": ("embedding", "sd15", ("easynegative.safetensors",)),
+    "unaestheticXLv31": ("embedding", "sdxl", ()),
 }
+LORA_FILE = "pytorch_lora_weights.safetensors"
+"""A tiny LoRA folder holds diffusers' LoRA file (what `save_lora_weights` writes, peft key names)."""
 
 TEXT_DIM = 32
 """Hidden size of the tiny CLIP text encoders (SDXL's UNet sees 2 x 32 = 64 as cross-attention width)."""
@@ -255,6 +261,53 @@ def _save_safety_checker(folder: Path) -> None:
     processor.save_pretrained(folder)
 
 
+def _save_lora(folder: Path, base: str) -> None:
+    """Random LoRA weights for the base family's UNet attention and text-encoder attention (peft, rank 4),
+    saved by diffusers' own `save_lora_weights`."""
+    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
+    from diffusers.utils import convert_state_dict_to_diffusers
+    from peft import LoraConfig, get_peft_model_state_dict
+
+    import torch
+
+    def layers(model, targets):
+        model.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=targets))
+        weights = get_peft_model_state_dict(model)
+        for key, value in weights.items():
+            if "lora_B" in key:  # peft starts B at zero (no effect); a trained LoRA's is small but not zero
+                weights[key] = torch.randn_like(value) * 0.05
+        return convert_state_dict_to_diffusers(weights)
+
+    unet = layers(_unet(base), ["to_q", "to_k", "to_v", "to_out.0"])
+    text = ["q_proj", "k_proj", "v_proj", "out_proj"]
+    if base == "sd15":
+        StableDiffusionPipeline.save_lora_weights(
+            folder, unet_lora_layers=unet, text_encoder_lora_layers=layers(_text_encoder(False), text)
+        )
+    else:
+        StableDiffusionXLPipeline.save_lora_weights(
+            folder,
+            unet_lora_layers=unet,
+            text_encoder_lora_layers=layers(_text_encoder(False), text),
+            text_encoder_2_lora_layers=layers(_text_encoder(True), text),
+        )
+
+
+def _save_embedding(folder: Path, base: str) -> None:
+    """A two-vector textual inversion in A1111's safetensors layouts: `emb_params` (SD1.5), `clip_l` and
+    `clip_g` (SDXL)."""
+    import torch
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    vectors = (
+        {"emb_params": torch.randn(2, TEXT_DIM)}
+        if base == "sd15"
+        else {"clip_l": torch.randn(2, TEXT_DIM), "clip_g": torch.randn(2, TEXT_DIM)}
+    )
+    save_file(vectors, str(folder / f"{folder.name}.safetensors"))
+
+
 def _save_face_restorer(folder: Path) -> None:
     from inference_container.faces import FaceRestorationNet, save_restorer
 
@@ -291,6 +344,8 @@ def build_tiny_catalog(root: Path, *, names: Iterable[str] = DEFAULT_NAMES) -> P
                 "controlnet": lambda f, b=base: _save_controlnet(f, b),
                 "face-restorer": _save_face_restorer,
                 "safety-checker": _save_safety_checker,
+                "lora": lambda f, b=base: _save_lora(f, b),
+                "embedding": lambda f, b=base: _save_embedding(f, b),
             }
             builders[family](folder)
             marker.write_text(TINY_VERSION)

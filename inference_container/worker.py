@@ -16,6 +16,7 @@ from inference_container import conditioning, imaging, infotext, samplers, seeds
 from inference_container import controlnet as cn
 from inference_container.catalog import ModelCatalog
 from inference_container.errors import InvalidJob, JobError
+from inference_container.loras import LoraLibrary, LoraUse, lora_hashes
 from inference_container.pipelines import LoadedCheckpoint, ModelCache
 from inference_container.storage import JobNotRunnable, JobTracker, OutputStore
 from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Family, ModelEntry
@@ -39,6 +40,8 @@ class Plan:
     controlnets: list[ModelEntry]
     face_restorer: ModelEntry | None
     safety_checker: ModelEntry | None
+    text: conditioning.JobText
+    loras: list[LoraUse]
 
 
 @dataclass
@@ -100,9 +103,11 @@ class Worker:
         dynamodb: Any = None,
         jobs_table: str | None = None,
         progress_interval_s: float = 1.0,
+        loras: LoraLibrary | None = None,
     ):
         self.catalog = catalog
         self.models = models
+        self.loras = loras or LoraLibrary(catalog)
         self.store = store
         self.dynamodb = dynamodb
         self.jobs_table = jobs_table
@@ -215,7 +220,27 @@ class Worker:
         if job.task == Task.INPAINT and job.resize_mode == ResizeMode.LATENT_UPSCALE:
             raise InvalidJob("resize_mode latent_upscale is not supported for inpainting; use just_resize")
         samplers.resolve(job.sampler, job.scheduler)
-        return Plan(checkpoint, vae, refiner, units, face, safety)
+        text, loras = self._prompt_plan(job, checkpoint)
+        return Plan(checkpoint, vae, refiner, units, face, safety, text, loras)
+
+    def _prompt_plan(self, job: Job, checkpoint: ModelEntry) -> tuple[conditioning.JobText, list[LoraUse]]:
+        """Styles merged, LoRA tags read and every LoRA resolved against the catalog and the checkpoint."""
+        try:
+            text = conditioning.job_text(job)
+        except ValueError as exc:
+            raise InvalidJob(f"prompt: {exc}") from exc
+        uses = []
+        for request in (*job.loras, *text.loras):
+            entry = self.catalog.require(request.name, {Family.LORA}, "lora")
+            if not entry.fits(checkpoint.family):
+                raise InvalidJob(
+                    f"lora {entry.name!r} is for {entry.base} models; model {checkpoint.name!r} is "
+                    f"{checkpoint.family}"
+                )
+            if request.dyn_dim is not None:
+                raise InvalidJob(f"lora {entry.name!r}: dyn (DyLoRA rank) is not supported")
+            uses.append(LoraUse(entry, request))
+        return text, uses
 
     # -- generation
     # -------------------------------------------------------------------------------------------
@@ -249,11 +274,12 @@ class Worker:
 
         init_images, mask = self._inputs(job)
         t0 = time.perf_counter()
-        text = conditioning.job_text(job)
-        prompts = conditioning.condition_job(job, text, loaded, refiner)
-        encode_s = time.perf_counter() - t0
         images: list[Image.Image] = []
-        with cn.soft_injection(nets, prepared):
+        lora_before = self.loras.read_seconds
+        with self.loras.applied(loaded.pipe, plan.loras), cn.soft_injection(nets, prepared):
+            lora_s = time.perf_counter() - t0
+            prompts = conditioning.condition_job(job, plan.text, loaded, refiner)
+            encode_s = time.perf_counter() - t0 - lora_s
             for iteration in range(job.n_iter):
                 batch = slice(iteration * job.batch_size, (iteration + 1) * job.batch_size)
                 batch_seeds, batch_subseeds = all_seeds[batch], all_subseeds[batch]
@@ -290,8 +316,8 @@ class Worker:
             vae_hash=plan.vae.hash if plan.vae else None,
             face_restorer=plan.face_restorer.name if plan.face_restorer else None,
             inpainting_conditioning=job.task == Task.INPAINT and loaded.inpainting_unet,
-            styled_prompt=text.styled_prompt,
-            styled_negative=text.styled_negative,
+            styled_prompt=plan.text.styled_prompt,
+            styled_negative=plan.text.styled_negative,
             styles=[style.name for style in job.styles],
         )
         if plan.refiner is not None and job.refiner is not None:
@@ -301,9 +327,12 @@ class Worker:
             facts.extra["Refiner switch at"] = job.refiner.switch_at
         for index, unit in enumerate(prepared):
             facts.extra[f"ControlNet {index}"] = cn.infotext_entry(unit)
+        if hashes := lora_hashes(plan.loras):
+            facts.extra["Lora hashes"] = hashes
         texts = [infotext.infotext(job, facts, all_seeds, all_subseeds, i) for i in range(len(images))]
         info = infotext.info_json(job, facts, all_seeds, all_subseeds)
-        timings = {"load_s": load_s, "inference_s": inference_s, "encode_s": encode_s}
+        timings = {"load_s": load_s, "inference_s": inference_s, "encode_s": encode_s, "lora_s": lora_s}
+        timings["lora_read_s"] = self.loras.read_seconds - lora_before
         if inference_s > 0:
             timings["it_per_s"] = progress.steps_run / inference_s
         return Generated(

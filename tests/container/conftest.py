@@ -18,7 +18,7 @@ from PIL import Image
 
 from inference_container.catalog import ModelCatalog
 from inference_container.pipelines import ModelCache
-from inference_container.tiny import DEFAULT_NAMES, build_tiny_catalog
+from inference_container.tiny import DEFAULT_NAMES, TINY_VERSION, build_tiny_catalog
 from inference_container.worker import Worker
 from sdapi.schema import items
 from sdapi.schema.job import Job
@@ -27,12 +27,22 @@ pytestmark = pytest.mark.container
 
 TABLE = "sdapi-jobs"
 BUCKET = "sdapi-bucket"
-CATALOG_NAMES = (*DEFAULT_NAMES, "control_sdxl_canny", "sd15_inpainting", "sd15_vae", "safety_checker")
+CATALOG_NAMES = (
+    *DEFAULT_NAMES,
+    "control_sdxl_canny",
+    "sd15_inpainting",
+    "sd15_vae",
+    "safety_checker",
+    "add_detail",
+    "sd_xl_offset_example-lora_1.0",
+    "easynegative",
+    "unaestheticXLv31",
+)
 
 
 @pytest.fixture(scope="session")
 def model_root() -> Path:
-    root = Path(tempfile.gettempdir()) / "sdapi-container-tests" / "tiny-catalog-v4"
+    root = Path(tempfile.gettempdir()) / "sdapi-container-tests" / f"tiny-catalog-v{TINY_VERSION}"
     build_tiny_catalog(root, names=CATALOG_NAMES)
     return root
 

@@ -19,6 +19,10 @@ class Family(StrEnum):
     VAE = "vae"
     FACE_RESTORER = "face-restorer"
     SAFETY_CHECKER = "safety-checker"
+    LORA = "lora"
+    """A LoRA (`<lora:name:weight>` in prompts, v3 `lora_model`); `base` is the checkpoint family it fits."""
+    EMBEDDING = "embedding"
+    """A textual-inversion embedding, used by its name inside prompts; `base` is its checkpoint family."""
 
 
 CHECKPOINT_FAMILIES = frozenset({Family.SD15, Family.SDXL})
@@ -33,7 +37,7 @@ class ModelEntry(BaseModel):
     family: Family = Field(description="What the model is and which architecture it belongs to.")
     base: Family | None = Field(
         default=None,
-        description="For ControlNets and VAEs: the checkpoint family they fit (sd15 or sdxl).",
+        description="For ControlNets, VAEs, LoRAs and embeddings: the checkpoint family they fit.",
     )
     path: str | None = Field(
         default=None, description="Where the container finds it, relative to the model root (container only)."
@@ -45,7 +49,7 @@ class ModelEntry(BaseModel):
     aliases: tuple[str, ...] = Field(default=(), description="Other names accepted for this model.")
 
     def fits(self, checkpoint_family: Family) -> bool:
-        """Whether this add-on (ControlNet, VAE) fits a checkpoint of the given family."""
+        """Whether this add-on (ControlNet, VAE, LoRA, embedding) fits a checkpoint of the given family."""
         if self.base is None:
             return True
         base = Family.SDXL if self.base == Family.SDXL_REFINER else self.base

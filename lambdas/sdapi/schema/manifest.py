@@ -14,6 +14,7 @@ class Timings(BaseModel):
 
     load_s: float = Field(default=0.0, description="Seconds spent loading/switching models for this job.")
     inference_s: float = Field(default=0.0, description="Seconds of denoising and decoding.")
+    lora_s: float = Field(default=0.0, description="Seconds applying the job's LoRAs (0 without LoRAs).")
     encode_s: float = Field(default=0.0, description="Seconds encoding the prompts (within inference_s).")
     total_s: float = Field(default=0.0, description="Seconds from reading the input to the last upload.")
     it_per_s: float | None = Field(default=None, description="Denoising iterations per second.")
