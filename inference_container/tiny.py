@@ -29,9 +29,13 @@ DEFAULT_NAMES = (
     "CodeFormer",
     "v1-5-pruned-emaonly",
     "control_v11p_sd15_canny",
+    "add_detail",
+    "sd_xl_offset_example-lora_1.0",
+    "easynegative",
+    "unaestheticXLv31",
 )
-"""The local-mode catalog: pool sdxl (base, refiner, VAE, CodeFormer) and pool sd15 (checkpoint, canny,
-CodeFormer)."""
+"""The local-mode catalog: pool sdxl (base, refiner, VAE, CodeFormer, a LoRA, an embedding) and pool sd15
+(checkpoint, canny, CodeFormer, a LoRA, an embedding)."""
 
 # name → (family, base, aliases)
 _KNOWN: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
@@ -264,11 +268,10 @@ def _save_safety_checker(folder: Path) -> None:
 def _save_lora(folder: Path, base: str) -> None:
     """Random LoRA weights for the base family's UNet attention and text-encoder attention (peft, rank 4),
     saved by diffusers' own `save_lora_weights`."""
+    import torch
     from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
     from diffusers.utils import convert_state_dict_to_diffusers
     from peft import LoraConfig, get_peft_model_state_dict
-
-    import torch
 
     def layers(model, targets):
         model.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=targets))

@@ -15,6 +15,7 @@ from PIL import Image
 from inference_container import conditioning, imaging, infotext, samplers, seeds
 from inference_container import controlnet as cn
 from inference_container.catalog import ModelCatalog
+from inference_container.embeddings import EmbeddingLibrary, ti_hashes
 from inference_container.errors import InvalidJob, JobError
 from inference_container.loras import LoraLibrary, LoraUse, lora_hashes
 from inference_container.pipelines import LoadedCheckpoint, ModelCache
@@ -108,6 +109,7 @@ class Worker:
         self.catalog = catalog
         self.models = models
         self.loras = loras or LoraLibrary(catalog)
+        self.embeddings = EmbeddingLibrary(catalog)
         self.store = store
         self.dynamodb = dynamodb
         self.jobs_table = jobs_table
@@ -240,6 +242,13 @@ class Worker:
             if request.dyn_dim is not None:
                 raise InvalidJob(f"lora {entry.name!r}: dyn (DyLoRA rank) is not supported")
             uses.append(LoraUse(entry, request))
+        for name in job.embeddings:
+            entry = self.catalog.require(name, {Family.EMBEDDING}, "embedding")
+            if not entry.fits(checkpoint.family):
+                raise InvalidJob(
+                    f"embedding {entry.name!r} is for {entry.base} models; model {checkpoint.name!r} is "
+                    f"{checkpoint.family}"
+                )
         return text, uses
 
     # -- generation
@@ -256,6 +265,9 @@ class Worker:
         nets = [self.models.controlnet(entry) for entry in plan.controlnets]
         restorer = self.models.face_restorer(plan.face_restorer) if plan.face_restorer else None
         checker = self.models.safety_checker(plan.safety_checker) if plan.safety_checker else None
+        for pipeline in (loaded, refiner):
+            if pipeline is not None:
+                self.embeddings.ensure(pipeline.pipe, pipeline.family)
         load_s = self.models.load_seconds - load_before
 
         all_seeds, all_subseeds = seeds.image_seeds(job)
@@ -327,6 +339,8 @@ class Worker:
             facts.extra["Refiner switch at"] = job.refiner.switch_at
         for index, unit in enumerate(prepared):
             facts.extra[f"ControlNet {index}"] = cn.infotext_entry(unit)
+        if hashes := ti_hashes(self.catalog, prompts.embeddings_used):
+            facts.extra["TI hashes"] = hashes
         if hashes := lora_hashes(plan.loras):
             facts.extra["Lora hashes"] = hashes
         texts = [infotext.infotext(job, facts, all_seeds, all_subseeds, i) for i in range(len(images))]

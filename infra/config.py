@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sdapi.config import Limits
 from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Catalog, Family, ModelEntry, Pool
+from sdapi.schema.prompt import Style
 
 LOG_RETENTION_DAYS = (
     1,
@@ -159,6 +160,9 @@ class DeployConfig(BaseModel):
         default=480, ge=0, le=3600, description="Expected scale-from-zero time for wait estimates."
     )
     limits: Limits = Field(default_factory=Limits)
+    styles: tuple[Style, ...] = Field(
+        default=(), description="A1111 prompt styles (name, prompt, negative_prompt) requests may name."
+    )
     log_retention_days: int = 30
     alarm_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     oldest_job_alarm_s: int = Field(default=900, ge=60)
@@ -260,6 +264,7 @@ class DeployConfig(BaseModel):
                     for p in self.pools
                 ),
                 default_pool=self.default_pool,
+                styles=self.styles,
             )
         except ValidationError as error:
             reasons = "; ".join(e["msg"].removeprefix("Value error, ") for e in error.errors())

@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from sdapi.schema.catalog import Catalog, Family, ModelEntry, Pool
+from sdapi.schema.prompt import Style
 
 DEFAULT_POOL = "sdxl"
+LOCAL_STYLES = (
+    Style(
+        name="cinematic",
+        prompt="cinematic still of {prompt}, shallow depth of field, film grain",
+        negative_prompt="cartoon, drawing, illustration",
+    ),
+    Style(name="sharp", prompt="highly detailed, sharp focus", negative_prompt="blurry"),
+)
+"""The local stack's A1111 prompt styles (a deployment configures its own: `styles` in cdk.json)."""
 
 
 def local_catalog(endpoint_prefix: str = "sdapi") -> Catalog:
@@ -43,19 +53,55 @@ def local_catalog(endpoint_prefix: str = "sdapi") -> Catalog:
             base=Family.SD15,
             path="control_v11p_sd15_canny",
         ),
+        ModelEntry(
+            name="add_detail",
+            family=Family.LORA,
+            base=Family.SD15,
+            path="add_detail",
+            aliases=("add_detail.safetensors",),
+        ),
+        ModelEntry(
+            name="sd_xl_offset_example-lora_1.0",
+            family=Family.LORA,
+            base=Family.SDXL,
+            path="sd_xl_offset_example-lora_1.0",
+        ),
+        ModelEntry(
+            name="easynegative",
+            family=Family.EMBEDDING,
+            base=Family.SD15,
+            path="easynegative",
+            aliases=("easynegative.safetensors",),
+        ),
+        ModelEntry(
+            name="unaestheticXLv31", family=Family.EMBEDDING, base=Family.SDXL, path="unaestheticXLv31"
+        ),
     )
     pools = (
         Pool(
             name="sdxl",
             endpoint_name=f"{endpoint_prefix}-sdxl",
             default_model="sd_xl_base_1.0",
-            models=("sd_xl_base_1.0", "sd_xl_refiner_1.0", "sdxl_vae", "CodeFormer"),
+            models=(
+                "sd_xl_base_1.0",
+                "sd_xl_refiner_1.0",
+                "sdxl_vae",
+                "CodeFormer",
+                "sd_xl_offset_example-lora_1.0",
+                "unaestheticXLv31",
+            ),
         ),
         Pool(
             name="sd15",
             endpoint_name=f"{endpoint_prefix}-sd15",
             default_model="v1-5-pruned-emaonly",
-            models=("v1-5-pruned-emaonly", "control_v11p_sd15_canny", "CodeFormer"),
+            models=(
+                "v1-5-pruned-emaonly",
+                "control_v11p_sd15_canny",
+                "CodeFormer",
+                "add_detail",
+                "easynegative",
+            ),
         ),
     )
-    return Catalog(models=models, pools=pools, default_pool=DEFAULT_POOL)
+    return Catalog(models=models, pools=pools, default_pool=DEFAULT_POOL, styles=LOCAL_STYLES)

@@ -1,8 +1,9 @@
 """Which models the embedded stack serves.
 
 - Default: the tiny random-weight catalog (`inference_container.tiny.build_tiny_catalog`), built once into a
-  cache folder (`SDAPI_LOCAL_CACHE`, default `~/.cache/sdapi/tiny-models`) in a child process (it imports
-  torch; the stack process stays light), under a file lock so two stacks never build it at once. The
+  cache folder (`SDAPI_LOCAL_CACHE`, default `~/.cache/sdapi/tiny-models-v<TINY_VERSION>`: a new tiny
+  version builds afresh) in a child process (it imports torch; the stack process stays light), under a
+  file lock so two stacks never build it at once. The
   Lambda-side catalog is `local.catalog.local_catalog()` with the hashes the container catalog carries.
 - `--model-dir DIR`: real diffusers models. `DIR/catalog.json` (a list of `ModelEntry` with `path`) when it
   exists; otherwise the folders are scanned (`model_index.json` / `config.json` say what each one is) and a
@@ -35,9 +36,10 @@ class ModelSetup:
 
 
 def tiny_models(cache: Path, endpoint_prefix: str) -> ModelSetup:
+    from inference_container.tiny import TINY_VERSION
     from local.catalog import local_catalog
 
-    root = cache / "tiny-models"
+    root = cache / f"tiny-models-v{TINY_VERSION}"
     root.mkdir(parents=True, exist_ok=True)
     catalog = local_catalog(endpoint_prefix)
     names = [entry.name for entry in catalog.models]

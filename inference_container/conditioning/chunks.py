@@ -43,8 +43,34 @@ def empty_chunk(ids: TokenIds) -> Chunk:
     return Chunk([ids.start] + [ids.end] * (CHUNK_LENGTH + 1), [1.0] * (CHUNK_LENGTH + 2))
 
 
-def tokenize_weighted(text: str, tokenizer, ids: TokenIds, emphasis: bool = True) -> tuple[list[Chunk], int]:
-    """(the chunks of one plain prompt, its token count)."""
+def embedding_groups(tokenizer) -> dict[int, list[int]]:
+    """Textual-inversion tokens (diffusers adds `name`, `name_1`, … for a multi-vector embedding): the id
+    written in the prompt → the ids of all its vectors."""
+    added = tokenizer.added_tokens_encoder
+    special = set(tokenizer.all_special_tokens)
+
+    def extra_vector(token: str) -> bool:
+        base, _, number = token.rpartition("_")
+        return number.isdigit() and base in added
+
+    groups = {}
+    for token, first in added.items():
+        if token in special or extra_vector(token):
+            continue
+        vectors, i = [first], 1
+        while f"{token}_{i}" in added:
+            vectors.append(added[f"{token}_{i}"])
+            i += 1
+        groups[first] = vectors
+    return groups
+
+
+def tokenize_weighted(
+    text: str, tokenizer, ids: TokenIds, emphasis: bool = True, groups: dict[int, list[int]] | None = None
+) -> tuple[list[Chunk], int]:
+    """(the chunks of one plain prompt, its token count). `groups`: embedding tokens to expand into their
+    vectors; as in A1111 an embedding never straddles two chunks."""
+    groups = groups or {}
     runs = parse_prompt_attention(text) if emphasis else [[text, 1.0]]
     tokenized = tokenizer([t for t, _ in runs], truncation=False, add_special_tokens=False)["input_ids"]
     chunks: list[Chunk] = []
@@ -70,6 +96,13 @@ def tokenize_weighted(text: str, tokenizer, ids: TokenIds, emphasis: bool = True
             close()
             continue
         for token in tokens:
+            if token in groups:
+                vectors = groups[token]
+                if len(chunk.tokens) + len(vectors) > CHUNK_LENGTH:
+                    close()
+                chunk.tokens += vectors
+                chunk.multipliers += [weight] * len(vectors)
+                continue
             if token == ids.comma:
                 last_comma = len(chunk.tokens)
             elif (

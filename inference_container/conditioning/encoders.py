@@ -17,7 +17,13 @@ from enum import StrEnum
 
 import torch
 
-from inference_container.conditioning.chunks import Chunk, TokenIds, empty_chunk, tokenize_weighted
+from inference_container.conditioning.chunks import (
+    Chunk,
+    TokenIds,
+    embedding_groups,
+    empty_chunk,
+    tokenize_weighted,
+)
 
 
 class Layer(StrEnum):
@@ -39,6 +45,9 @@ class TextEncoder:
 
     def __post_init__(self) -> None:
         self.ids = TokenIds.of(self.tokenizer)
+        self.groups = embedding_groups(self.tokenizer)
+        self.used: set[str] = set()
+        """Names of the textual-inversion embeddings the encoded texts used."""
 
     @property
     def pooled(self) -> bool:
@@ -46,7 +55,10 @@ class TextEncoder:
 
     def chunks(self, texts: list[str]) -> list[list[Chunk]]:
         """Every text's chunks, shorter ones filled with empty chunks to the longest's count."""
-        per_text = [tokenize_weighted(text, self.tokenizer, self.ids)[0] for text in texts]
+        per_text = [tokenize_weighted(t, self.tokenizer, self.ids, groups=self.groups)[0] for t in texts]
+        if self.groups:
+            seen = {t for chunks in per_text for c in chunks for t in c.tokens if t in self.groups}
+            self.used.update(self.tokenizer.convert_ids_to_tokens(sorted(seen)))
         count = max(len(c) for c in per_text)
         return [c + [empty_chunk(self.ids) for _ in range(count - len(c))] for c in per_text]
 

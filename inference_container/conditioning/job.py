@@ -41,6 +41,8 @@ class JobConditioning:
     text: JobText
     base: PromptConditioning
     refiner: PromptConditioning | None = None
+    embeddings_used: frozenset[str] = frozenset()
+    """Textual-inversion embeddings the prompts used (A1111 infotext `TI hashes`)."""
 
     def base_kwargs(self, pipe, n: int, then: Callable) -> dict:
         """Pipeline arguments for the base pass: embeddings, and the step callback that switches them."""
@@ -70,13 +72,20 @@ def condition_job(job: Job, text: JobText, base, refiner=None) -> JobConditionin
         "clip_skip": job.clip_skip,
         "sdxl_clip_l_skip": job.sdxl_clip_l_skip,
     }
+    used: set[str] = set()
     return JobConditioning(
         text=text,
-        base=_encode(base, **encode),
-        refiner=_encode(refiner, **encode) if refiner is not None else None,
+        base=_encode(base, used, **encode),
+        refiner=_encode(refiner, used, **encode) if refiner is not None else None,
+        embeddings_used=frozenset(used),
     )
 
 
-def _encode(loaded, *, prompt, negative_prompt, steps, clip_skip, sdxl_clip_l_skip) -> PromptConditioning:
+def _encode(
+    loaded, used: set[str], *, prompt, negative_prompt, steps, clip_skip, sdxl_clip_l_skip
+) -> PromptConditioning:
     conditioner = conditioner_for(loaded.pipe, loaded.family, clip_skip, sdxl_clip_l_skip)
-    return encode_prompts(conditioner, prompt, negative_prompt, steps)
+    encoded = encode_prompts(conditioner, prompt, negative_prompt, steps)
+    for encoder in conditioner.encoders:
+        used.update(encoder.used)
+    return encoded

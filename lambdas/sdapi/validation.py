@@ -12,6 +12,7 @@ from __future__ import annotations
 from sdapi.config import Settings
 from sdapi.errors import FieldProblem, InvalidRequest
 from sdapi.images import check_base64_image
+from sdapi.prompt_names import check_prompt_names, resolve_styles
 from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Catalog, Family, ModelEntry, Pool
 from sdapi.schema.job import Job
 from sdapi.schema.samplers import SCHEDULES, find_sampler, schedule_key
@@ -44,7 +45,7 @@ def normalize(job: Job, catalog: Catalog) -> Job:
         pool = catalog.pool(job.pool)
         restorers = catalog.in_pool(pool, Family.FACE_RESTORER) if pool else []
         updates["face_restorer"] = name(job.face_restorer) or (restorers[0].name if restorers else None)
-    return job.model_copy(update=updates)
+    return resolve_styles(job.model_copy(update=updates), catalog)
 
 
 def _problems(job: Job, settings: Settings) -> list[FieldProblem]:
@@ -107,6 +108,7 @@ def _problems(job: Job, settings: Settings) -> list[FieldProblem]:
                 _served(pool, entry, "face_restorer", "face restorer", add)
     if job.safety_checker and not catalog.in_pool(pool, Family.SAFETY_CHECKER):
         add("safety_checker", "this deployment has no safety checker")
+    check_prompt_names(job, catalog, pool, checkpoint, add)
 
     # sampler and schedule
     sampler = find_sampler(job.sampler)

@@ -10,6 +10,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sdapi.schema.prompt.styles import Style
+
 
 class Family(StrEnum):
     SD15 = "sd15"
@@ -77,6 +79,9 @@ class Catalog(BaseModel):
     models: tuple[ModelEntry, ...]
     pools: tuple[Pool, ...]
     default_pool: str
+    styles: tuple[Style, ...] = Field(
+        default=(), description="The deployment's A1111 prompt styles (request field `styles` names them)."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Catalog:
@@ -111,6 +116,9 @@ class Catalog(BaseModel):
             if candidate in index:
                 return index[candidate]
         return None
+
+    def style(self, name: str) -> Style | None:
+        return next((s for s in self.styles if s.name == name), None)
 
     def pool(self, name: str) -> Pool | None:
         return next((p for p in self.pools if p.name == name), None)

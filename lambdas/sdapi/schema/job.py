@@ -204,6 +204,11 @@ class Job(_Strict):
     loras: tuple[LoraRequest, ...] = Field(
         default=(), description="LoRAs applied besides the prompt's `<lora:…>` tags (v3 `lora_model`)."
     )
+    embeddings: tuple[str, ...] = Field(
+        default=(),
+        description="Embeddings the caller named (v3 `embeddings_model`); every embedding of the "
+        "checkpoint's family is usable by name in the prompts, as in A1111.",
+    )
 
     denoising_strength: float | None = Field(default=None, ge=0, le=1)
     init_images: tuple[str, ...] = Field(default=(), description="Base64 images (no data: prefix).")

@@ -82,9 +82,43 @@ def options_listing(catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def embeddings_listing() -> dict[str, Any]:
-    """Return `GET /sdapi/v1/embeddings`: empty (no textual-inversion embeddings are deployed)."""
-    return {"loaded": {}, "skipped": {}}
+def embeddings_listing(catalog: Catalog) -> dict[str, Any]:
+    """Return `GET /sdapi/v1/embeddings`: embeddings that fit the default checkpoint's family are `loaded`,
+    the others `skipped` (as A1111 lists them for its loaded model). Shapes: container only."""
+    pool = catalog.pool(catalog.default_pool)
+    default = catalog.find(pool.default_model) if pool else None
+    listing: dict[str, Any] = {"loaded": {}, "skipped": {}}
+    for entry in catalog.models:
+        if entry.family != Family.EMBEDDING:
+            continue
+        side = "loaded" if default is None or entry.fits(default.family) else "skipped"
+        listing[side][entry.name] = {
+            "step": None,
+            "sd_checkpoint": None,
+            "sd_checkpoint_name": None,
+            "shape": None,
+            "vectors": None,
+        }
+    return listing
+
+
+def loras_listing(catalog: Catalog) -> list[dict[str, Any]]:
+    """Return `GET /sdapi/v1/loras` (A1111's Lora extension): every LoRA of the catalog."""
+    return [
+        {
+            "name": e.name,
+            "alias": e.name,
+            "path": e.path,
+            "metadata": {"base": e.base.value if e.base else None},
+        }
+        for e in catalog.models
+        if e.family == Family.LORA
+    ]
+
+
+def prompt_styles_listing(catalog: Catalog) -> list[dict[str, Any]]:
+    """Return `GET /sdapi/v1/prompt-styles`: the deployment's styles."""
+    return [s.model_dump() for s in catalog.styles]
 
 
 def scripts_listing() -> dict[str, Any]:
@@ -105,7 +139,9 @@ LISTINGS: dict[str, tuple[str, Callable[[Catalog], Any]]] = {
     "options": ("Defaults (read-only)", options_listing),
     "face-restorers": ("Face restorers", face_restorers_listing),
     "upscalers": ("Upscalers (none are deployed)", lambda _catalog: upscalers_listing()),
-    "embeddings": ("Textual-inversion embeddings (none are deployed)", lambda _catalog: embeddings_listing()),
+    "embeddings": ("Textual-inversion embeddings (loaded and skipped)", embeddings_listing),
+    "loras": ("LoRAs", loras_listing),
+    "prompt-styles": ("Prompt styles of this deployment", prompt_styles_listing),
     "scripts": ("Scripts (none are offered)", lambda _catalog: scripts_listing()),
     "extensions": ("Extensions (ControlNet is built in)", lambda _catalog: extensions_listing()),
 }

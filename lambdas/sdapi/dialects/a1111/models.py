@@ -75,7 +75,10 @@ class _A1111Base(BaseModel):
 
     prompt: str | None = Field(default="", description="What to draw.")
     negative_prompt: str | None = Field(default="", description="What to avoid.")
-    styles: list[str] | None = Field(default=None, description="Accepted and echoed; styles are not applied.")
+    styles: list[str] | None = Field(
+        default=None,
+        description="Names of the deployment's prompt styles (`GET /sdapi/v1/prompt-styles`), in order.",
+    )
     seed: int = Field(default=-1, description="-1 picks a random seed; image i uses seed + i.")
     subseed: int = Field(default=-1, description="Variation seed (-1: random).")
     subseed_strength: Number = Field(default=0, description="Blend towards the variation seed's noise, 0-1.")
@@ -107,7 +110,7 @@ class _A1111Base(BaseModel):
     override_settings: dict[str, Any] | None = Field(
         default=None,
         description="Applied: `sd_model_checkpoint`, `sd_vae`, `CLIP_stop_at_last_layers`, "
-        "`face_restoration_model`.",
+        "`sdxl_clip_l_skip`, `face_restoration_model`.",
     )
     override_settings_restore_afterwards: bool = True
     refiner_checkpoint: str | None = Field(default=None, description="SDXL refiner checkpoint.")

@@ -10,6 +10,7 @@ _PATHS = {
     "pool": "override_settings.sd_model_checkpoint",
     "vae": "override_settings.sd_vae",
     "clip_skip": "override_settings.CLIP_stop_at_last_layers",
+    "sdxl_clip_l_skip": "override_settings.sdxl_clip_l_skip",
     "face_restorer": "override_settings.face_restoration_model",
     "refiner": "refiner_checkpoint",
     "refiner.checkpoint": "refiner_checkpoint",

@@ -32,6 +32,7 @@ from sdapi.dialects.common import (
 )
 from sdapi.errors import InvalidRequest
 from sdapi.schema.job import Dialect, InpaintFill, Job, Mask, Refiner, ResizeMode, Task, Timeouts, Webhook
+from sdapi.schema.prompt import Style
 from sdapi.schema.samplers import display_name
 
 FILLS = [InpaintFill.FILL, InpaintFill.ORIGINAL, InpaintFill.LATENT_NOISE, InpaintFill.LATENT_NOTHING]
@@ -95,6 +96,8 @@ def payload_to_job(payload: A1111Request, ctx: SubmitContext, routing: Routing |
         mask=mask,
         denoising_strength=payload.denoising_strength if task != Task.TXT2IMG else None,
         clip_skip=overrides.get("CLIP_stop_at_last_layers", DEFAULT_CLIP_SKIP),
+        sdxl_clip_l_skip=bool(overrides.get("sdxl_clip_l_skip", False)),
+        styles=tuple(Style(name=name) for name in payload.styles or ()),
         face_restorer=overrides.get("face_restoration_model") or None,
         webhook=routing.webhook,
         timeouts=routing.timeouts or Timeouts(),

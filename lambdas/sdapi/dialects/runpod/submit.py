@@ -33,6 +33,8 @@ LISTINGS = (
     "upscalers",
     "face-restorers",
     "embeddings",
+    "loras",
+    "prompt-styles",
 )
 """The A1111 listings a `/run` call may GET: answered at once, no job is stored."""
 

@@ -61,6 +61,19 @@ class V3Request(BaseModel):
     base64: YesNo = Field(default="no", description='"yes": output holds base64 PNGs instead of URLs.')
     webhook: str | None = Field(default=None, description="URL POSTed the fetch body when the job ends.")
     track_id: str | int | None = Field(default=None, description="Echoed in the webhook body.")
+    lora_model: str | None = Field(
+        default=None, description="LoRA names from the catalog, comma-separated (several at once)."
+    )
+    lora_strength: str | float | None = Field(
+        default=None,
+        description="LoRA weight(s), comma-separated in `lora_model`'s order; one value applies to all "
+        "(default 1).",
+    )
+    embeddings_model: str | None = Field(
+        default=None,
+        description="Textual-inversion embedding(s) from the catalog, comma-separated; use each by its name "
+        "in the prompt.",
+    )
 
 
 class V3KeyOnly(BaseModel):

@@ -16,6 +16,7 @@ from sdapi.dialects.v3.models import V3Request
 from sdapi.errors import InvalidRequest
 from sdapi.schema.catalog import Family
 from sdapi.schema.job import Dialect, Job, Task, Webhook
+from sdapi.schema.prompt import LoraRequest
 
 KINDS = {"text2img": Task.TXT2IMG, "img2img": Task.IMG2IMG, "inpaint": Task.INPAINT}
 """The generation routes (`/api/v3/{kind}`) and the task each runs."""
@@ -71,6 +72,8 @@ def to_job(request: V3Request, kind: str, ctx: SubmitContext) -> Job:
         init_images=tuple(init),
         mask=mask,
         safety_checker=safety,
+        loras=_loras(request),
+        embeddings=tuple(_names(request.embeddings_model)),
         webhook=Webhook(url=request.webhook) if request.webhook else None,
         track_id=None if request.track_id is None else str(request.track_id),
         request=_meta(
@@ -110,7 +113,32 @@ def _meta(request: V3Request, job_id: str, ran: dict[str, Any]) -> dict[str, Any
         "strength": ran["strength"],
         "track_id": request.track_id,
         "webhook": request.webhook,
+        "lora_model": request.lora_model,
+        "lora_strength": request.lora_strength,
+        "embeddings_model": request.embeddings_model,
     }
+
+
+def _names(value: str | None) -> list[str]:
+    return [name.strip() for name in (value or "").split(",") if name.strip()]
+
+
+def _loras(request: V3Request) -> tuple[LoraRequest, ...]:
+    """`lora_model` + `lora_strength` → one LoRA each, its strength on both the text encoder and UNet."""
+    names = _names(request.lora_model)
+    raw = request.lora_strength
+    strengths = [s.strip() for s in str(raw).split(",") if s.strip()] if raw is not None else []
+    if strengths and len(strengths) not in (1, len(names)):
+        raise InvalidRequest.field(
+            "lora_strength", f"give one strength or one per lora_model entry ({len(names)})"
+        )
+    try:
+        weights = [float(s) for s in strengths] or [1.0]
+    except ValueError:
+        raise InvalidRequest.field("lora_strength", f"{raw!r} is not a number list") from None
+    if len(weights) == 1:
+        weights = weights * len(names)
+    return tuple(LoraRequest(name, w, w) for name, w in zip(names, weights, strict=True))
 
 
 _PATHS = {
@@ -133,4 +161,8 @@ _PATHS = {
 
 def to_caller_path(path: str) -> str:
     """Return the v3 field a canonical job path comes from (`steps` → `num_inference_steps`)."""
+    if path.startswith("loras["):
+        return "lora_model"
+    if path.startswith("embeddings["):
+        return "embeddings_model"
     return _PATHS.get(path, path)
