@@ -97,9 +97,10 @@ def _read(path: Path, name: str) -> dict[str, torch.Tensor]:
 
 def ti_hashes(catalog: ModelCatalog, used: frozenset[str] | set[str]) -> str | None:
     """A1111's infotext `TI hashes`: `name: shorthash` for each embedding the prompts used."""
+    by_token = {e.name.lower(): e for e in catalog.of_family(Family.EMBEDDING)}  # CLIP lowercases tokens
     parts = []
-    for name in sorted(used):
-        entry = catalog.find(name)
+    for token in sorted(used):
+        entry = by_token.get(token.lower())
         if entry is not None and entry.hash:
-            parts.append(f"{name.replace(':', '').replace(',', '')}: {entry.hash}")
+            parts.append(f"{entry.name.replace(':', '').replace(',', '')}: {entry.hash}")
     return ", ".join(parts) or None
