@@ -62,11 +62,11 @@ def _addon(catalog, pool, checkpoint, name, field, family, what, add) -> None:
     entry = catalog.find(name)
     if entry is None or entry.family != family:
         add(field, f"{what} {name!r} is not in this deployment's catalog")
-    elif entry.name not in pool.models:
-        add(field, f"{what} {entry.name} is not served by pool {pool.name}")
     elif checkpoint is not None and not entry.fits(checkpoint.family):
         base = entry.base.value if entry.base else "any"
         add(
             field,
             f"{what} {entry.name} is for {base} checkpoints but {checkpoint.name} is {checkpoint.family}",
         )
+    elif entry.name not in pool.models:
+        add(field, f"{what} {entry.name} is not served by pool {pool.name}")
