@@ -17,6 +17,8 @@ from sdapi.schema.prompt import apply_styles, loras_of
 from sdapi.schema.prompt.networks import InvalidTag
 
 AND = re.compile(r"\bAND\b")
+TRAILING_WEIGHT = re.compile(r"\s*:\s*[-+]?(?:\d+\.?|\d*\.\d+)\s*$")
+"""A1111 reads a positive prompt ending in `:number` as a composable-diffusion weight, not as text."""
 
 Add = Callable[[str, str], None]
 
@@ -36,7 +38,9 @@ def check_prompt_names(
     if AND.search(prompt):
         add("prompt", "AND (composable diffusion) is not supported")
     try:
-        _, tagged = loras_of(prompt)
+        text, tagged = loras_of(prompt)
+        if TRAILING_WEIGHT.search(text):
+            add("prompt", "a trailing ':weight' is a composable-diffusion weight in A1111 and not supported")
     except InvalidTag as error:
         add("prompt", str(error))
         tagged = []

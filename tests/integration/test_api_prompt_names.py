@@ -110,11 +110,12 @@ def test_v3_unknown_or_unfit_names_are_400s_in_messege(env, fields, named):
     assert queued(aws) == []
 
 
-def test_composable_and_is_refused_rather_than_ignored(env):
+@pytest.mark.parametrize(("prompt", "named"), [("a cat AND a dog", "AND"), ("a cat:1.5", "weight")])
+def test_composable_diffusion_is_refused_rather_than_ignored(env, prompt, named):
     api, _ = env
-    status, body, _ = api.call("POST", "/sdapi/v1/txt2img", {"prompt": "a cat AND a dog"})
+    status, body, _ = api.call("POST", "/sdapi/v1/txt2img", {"prompt": prompt})
     assert status == 400
-    assert "AND" in json.dumps(body)
+    assert named in json.dumps(body)
 
 
 def test_listings_show_loras_embeddings_and_styles(env):
