@@ -72,7 +72,8 @@ def tokenize_weighted(
     vectors; as in A1111 an embedding never straddles two chunks."""
     groups = groups or {}
     runs = parse_prompt_attention(text) if emphasis else [[text, 1.0]]
-    tokenized = tokenizer([t for t, _ in runs], truncation=False, add_special_tokens=False)["input_ids"]
+    tokenized = tokenizer([t for t, _ in runs], truncation=False, add_special_tokens=False, verbose=False)
+    tokenized = tokenized["input_ids"]
     chunks: list[Chunk] = []
     chunk = Chunk()
     token_count = 0
