@@ -19,6 +19,7 @@ from inference_container.embeddings import EmbeddingLibrary, ti_hashes
 from inference_container.errors import InvalidJob, JobError
 from inference_container.loras import LoraLibrary, LoraUse, lora_hashes
 from inference_container.pipelines import LoadedCheckpoint, ModelCache
+from inference_container.prompt_plan import plan_prompt
 from inference_container.storage import JobNotRunnable, JobTracker, OutputStore
 from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Family, ModelEntry
 from sdapi.schema.job import InpaintFill, Job, ResizeMode, Task
@@ -222,34 +223,8 @@ class Worker:
         if job.task == Task.INPAINT and job.resize_mode == ResizeMode.LATENT_UPSCALE:
             raise InvalidJob("resize_mode latent_upscale is not supported for inpainting; use just_resize")
         samplers.resolve(job.sampler, job.scheduler)
-        text, loras = self._prompt_plan(job, checkpoint)
+        text, loras = plan_prompt(job, checkpoint, self.catalog)
         return Plan(checkpoint, vae, refiner, units, face, safety, text, loras)
-
-    def _prompt_plan(self, job: Job, checkpoint: ModelEntry) -> tuple[conditioning.JobText, list[LoraUse]]:
-        """Styles merged, LoRA tags read and every LoRA resolved against the catalog and the checkpoint."""
-        try:
-            text = conditioning.job_text(job)
-        except ValueError as exc:
-            raise InvalidJob(f"prompt: {exc}") from exc
-        uses = []
-        for request in (*job.loras, *text.loras):
-            entry = self.catalog.require(request.name, {Family.LORA}, "lora")
-            if not entry.fits(checkpoint.family):
-                raise InvalidJob(
-                    f"lora {entry.name!r} is for {entry.base} models; model {checkpoint.name!r} is "
-                    f"{checkpoint.family}"
-                )
-            if request.dyn_dim is not None:
-                raise InvalidJob(f"lora {entry.name!r}: dyn (DyLoRA rank) is not supported")
-            uses.append(LoraUse(entry, request))
-        for name in job.embeddings:
-            entry = self.catalog.require(name, {Family.EMBEDDING}, "embedding")
-            if not entry.fits(checkpoint.family):
-                raise InvalidJob(
-                    f"embedding {entry.name!r} is for {entry.base} models; model {checkpoint.name!r} is "
-                    f"{checkpoint.family}"
-                )
-        return text, uses
 
     # -- generation
     # -------------------------------------------------------------------------------------------
