@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 class EmbeddingLibrary:
     def __init__(self, catalog: ModelCatalog):
         self.catalog = catalog
-        self._loaded: dict[int, set[str]] = {}
         self._lock = threading.Lock()
 
     def fitting(self, family: Family) -> list[ModelEntry]:
@@ -34,11 +33,9 @@ class EmbeddingLibrary:
         """Load every fitting embedding not yet in `pipe`; return the embeddings it holds."""
         entries = self.fitting(family)
         with self._lock:
-            done = self._loaded.setdefault(id(pipe), set())
             for entry in entries:
-                if entry.name not in done:
+                if not _holds(pipe, entry.name):
                     self._load(pipe, entry)
-                    done.add(entry.name)
         return entries
 
     def _load(self, pipe, entry: ModelEntry) -> None:
@@ -71,6 +68,13 @@ class EmbeddingLibrary:
                 raise ModelLoadError(f"embedding {entry.name!r}: {path} must hold exactly one file")
             return files[0]
         return path
+
+
+def _holds(pipe, name: str) -> bool:
+    """Whether the pipeline's tokenizer already has the embedding's token (CLIP tokenizers lowercase it)."""
+    tokenizer = getattr(pipe, "tokenizer", None) or pipe.tokenizer_2
+    added = {token.lower() for token in tokenizer.added_tokens_encoder}
+    return name.lower() in added
 
 
 def _read(path: Path, name: str) -> dict[str, torch.Tensor]:
