@@ -13,8 +13,8 @@ from tests.integration.api_support import api_env
 
 
 @pytest.fixture
-def env(aws, api_key, monkeypatch):
-    api, _, _ = api_env(aws, api_key, monkeypatch, worker=False)
+def env(aws, api_key):
+    api, _, _ = api_env(aws, api_key, worker=False)
     return api, aws
 
 
