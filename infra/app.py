@@ -15,14 +15,21 @@ STACK_NAME = "Sdapi"
 
 
 def build_app(
-    app: cdk.App, config: DeployConfig | None = None, *, nag: bool = True, image_directory: Path | None = None
+    app: cdk.App,
+    config: DeployConfig | None = None,
+    *,
+    nag: bool = True,
+    image_directory: Path | None = None,
+    env: cdk.Environment | None = None,
 ) -> cdk.App:
-    """Add the stack (and the nag pack) to `app`. Without `config`, the app's context is validated."""
+    """Add the stack (and the nag pack) to `app`. Without `config`, the app's context is validated.
+    Without `env`, the CLI's `CDK_DEFAULT_ACCOUNT`/`CDK_DEFAULT_REGION` (either may be unset)."""
     if config is None:
         config = DeployConfig.from_context(app.node.get_all_context())
-    env = cdk.Environment(
-        account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
-    )
+    if env is None:
+        env = cdk.Environment(
+            account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
+        )
     SdapiStack(
         app,
         STACK_NAME,

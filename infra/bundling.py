@@ -1,7 +1,7 @@
-"""Lambda code without Docker: `lambdas/sdapi` plus the dependencies the Powertools layer lacks.
+"""Lambda code without Docker: `lambdas/sdapi` plus its dependencies (Powertools included).
 
 `LocalPipBundling` is CDK's `ILocalBundling`: it pip-installs the `lambdas` extra of pyproject.toml, minus
-what the runtime (boto3) and the public Powertools layer already provide, as manylinux x86_64 wheels for
+what the runtime already provides (boto3), as manylinux x86_64 wheels for
 the Lambda's Python version, then copies the `sdapi` package next to them. Docker is only the fallback CDK
 uses if local bundling reports failure. Tests skip bundling with the context `aws:cdk:bundling-stacks: []`.
 """
@@ -22,8 +22,8 @@ from aws_cdk import aws_lambda as lambda_
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDAS_DIR = ROOT / "lambdas"
 PYTHON_VERSION = "3.12"
-PROVIDED_AT_RUN_TIME = {"boto3", "botocore", "aws-lambda-powertools"}
-"""Given by the Lambda runtime (boto3) and the Powertools layer; never bundled."""
+PROVIDED_AT_RUN_TIME = {"boto3", "botocore"}
+"""Given by the Lambda runtime; never bundled. Powertools is bundled: no layer ARN to resolve per region."""
 
 ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "*.egg-info", "**/.pytest_cache"]
 
@@ -51,6 +51,7 @@ class LocalPipBundling:
             "install",
             "--quiet",
             "--disable-pip-version-check",
+            "--no-warn-conflicts",  # --target is its own tree: the build venv's packages are irrelevant
             "--no-compile",
             "--platform",
             "manylinux2014_x86_64",

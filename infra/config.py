@@ -170,11 +170,6 @@ class DeployConfig(BaseModel):
     certificate_arn: str | None = Field(
         default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/.+$"
     )
-    powertools_layer_version: int | None = Field(
-        default=None,
-        ge=1,
-        description="Pin the public Powertools layer by number; default resolves 3.37.0 via SSM.",
-    )
 
     @field_validator("log_retention_days")
     @classmethod

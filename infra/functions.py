@@ -1,30 +1,22 @@
 """The Lambdas: one role each (exact actions, exact ARNs), JSON logs with retention, X-Ray, Powertools.
 
-Powertools 3.37.0 comes from the public layer (account 017000801446). Its ARN is resolved at deploy time
-from the SSM public parameter Powertools publishes per release
-(`/aws/service/powertools/python/x86_64/python3.12/3.37.0`), so the version is pinned exactly without
-hard-coding a per-release layer number; `powertools_layer_version` pins the number instead.
+Powertools 3.37.0 is bundled with the function code (infra/bundling.py), like every other dependency: no
+public layer, whose ARN differs per region and release and does not exist in every partition, and no SSM
+lookup that can fail at deploy time.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from infra.bundling import PYTHON_VERSION, lambda_code
+from infra.bundling import lambda_code
 from infra.config import DeployConfig, log_retention
 from infra.storage import Storage
 
-POWERTOOLS_VERSION = "3.37.0"
-POWERTOOLS_ACCOUNT = "017000801446"
-POWERTOOLS_LAYER_NAME = "AWSLambdaPowertoolsPythonV3-python312-x86_64"
-POWERTOOLS_SSM_PARAMETER = (
-    f"/aws/service/powertools/python/x86_64/python{PYTHON_VERSION}/{POWERTOOLS_VERSION}"
-)
 SERVICE_NAME = "sdapi"
 METRICS_NAMESPACE = "sdapi"
 
@@ -38,7 +30,7 @@ HANDLERS = {
 
 
 class Runtime(Construct):
-    """What every function shares: the code asset, the Powertools layer, the environment."""
+    """What every function shares: the code asset (Powertools included) and the environment."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: DeployConfig, environment: dict[str, str]
@@ -47,14 +39,6 @@ class Runtime(Construct):
         self.config = config
         self.environment = environment
         self.code = lambda_code()
-        if config.powertools_layer_version is not None:
-            arn = (
-                f"arn:aws:lambda:{Stack.of(self).region}:{POWERTOOLS_ACCOUNT}:layer:"
-                f"{POWERTOOLS_LAYER_NAME}:{config.powertools_layer_version}"
-            )
-        else:
-            arn = ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_SSM_PARAMETER)
-        self.powertools = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", arn)
 
     def function(
         self,
@@ -119,7 +103,6 @@ class SdapiFunction(Construct):
             role=self.role,
             timeout=timeout,
             memory_size=memory_mb,
-            layers=[runtime.powertools],
             tracing=lambda_.Tracing.ACTIVE,
             logging_format=lambda_.LoggingFormat.JSON,
             log_group=self.log_group,
@@ -134,8 +117,8 @@ class SdapiFunction(Construct):
         Validations.of(self).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-L1",
-                reason="Pinned to Python 3.12: the runtime the handlers are tested on and the Powertools "
-                "layer (python312) they load; raise it together with the layer name.",
+                reason="Pinned to Python 3.12: the runtime the handlers are tested on and the Python "
+                "version the bundled wheels are installed for (infra/bundling.py PYTHON_VERSION).",
             ),
             Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]",

@@ -21,6 +21,7 @@ from constructs import Construct
 from inference_container.config import ContainerConfig
 from infra.bundling import ROOT
 from infra.config import DeployConfig, PoolConfig
+from infra.nag import wildcard_finding
 from infra.storage import ASYNC_FAILURE, ASYNC_OUTPUT, INPUTS, MODELS, OUTPUTS, Storage
 
 DOCKERFILE = "inference_container/Dockerfile"
@@ -241,11 +242,9 @@ class InferencePool(Construct):
             resource_name=f"{ENDPOINT_LOG_GROUP_PREFIX}{self.endpoint_name}",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        shown = group.replace(stack.partition, "<AWS::Partition>").replace(stack.region, "<AWS::Region>")
-        shown = shown.replace(stack.account, "<AWS::AccountId>")
         Validations.of(self.role).acknowledge(
             Acknowledgment(
-                id=f"AwsSolutions-IAM5[Resource::{shown}:*]",
+                id=wildcard_finding(self, f"{group}:*"),
                 reason="The log streams of this endpoint's own log group (one per instance and variant).",
             )
         )
@@ -273,14 +272,9 @@ class InferencePool(Construct):
     def _grant_model_read(self, data_url: str, storage: Storage) -> None:
         bucket, _, prefix = data_url.removeprefix("s3://").partition("/")
         bucket_arn = Stack.of(self).format_arn(service="s3", region="", account="", resource=bucket)
-        shown = (
-            f"<{Stack.of(self).get_logical_id(storage.bucket.node.default_child)}>"
-            if bucket.startswith("${")
-            else bucket
-        )
         Validations.of(self.role).acknowledge(
             Acknowledgment(
-                id=f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{shown}/{prefix}*]",
+                id=wildcard_finding(self, f"{bucket_arn}/{prefix}*"),
                 reason="SageMaker downloads every file under the pool's model prefix (S3Prefix model data).",
             )
         )

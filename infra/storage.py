@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.config import DeployConfig
+from infra.nag import wildcard_finding
 from sdapi.schema import items as I
 
 INPUTS = "inputs/"
@@ -101,8 +102,7 @@ class Storage(Construct):
 
     def object_finding(self, prefix: str) -> str:
         """cdk-nag's finding id for a grant on every object under `prefix` (an IAM5 wildcard)."""
-        logical_id = Stack.of(self).get_logical_id(self.bucket.node.default_child)
-        return f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{prefix}*]"
+        return wildcard_finding(self, self.object_arn(prefix))
 
     def acknowledge_objects(self, scope: Construct, prefixes: list[str]) -> None:
         """Acknowledge the prefix wildcards of `scope`'s grants: one finding per prefix, with its reason."""

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from infra.config import ConfigError, DeployConfig
-from tests.infra.conftest import ROOT
+from tests.infra.synth import ROOT
 
 
 def load(**context) -> DeployConfig:
@@ -109,7 +109,7 @@ def test_an_oversized_catalog_stops_the_synth():
     import aws_cdk as cdk
 
     from infra.stack import SdapiStack
-    from tests.infra.conftest import NO_BUNDLING
+    from tests.infra.synth import NO_BUNDLING
 
     models = [{"name": f"model-{i:03d}-" + "x" * 40, "family": "sd15", "path": f"m{i}"} for i in range(60)]
     config = load(models=models, default_model=models[0]["name"])

@@ -20,7 +20,7 @@ def test_model_reads_an_uncompressed_prefix_and_gets_the_container_env(resources
 
 def test_image_is_built_from_the_container_dockerfile(stack):
     from infra.inference import DOCKERFILE
-    from tests.infra.conftest import ROOT
+    from tests.infra.synth import ROOT
 
     assert (ROOT / DOCKERFILE).is_file(), "inference_container/Dockerfile is missing (the container issue)"
 

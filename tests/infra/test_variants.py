@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.infra.conftest import NO_BUNDLING, ROOT
 from tests.infra.helpers import of_type, text
+from tests.infra.synth import NO_BUNDLING, ROOT
 
 CONTEXT = {
     **NO_BUNDLING,
@@ -36,7 +36,6 @@ CONTEXT = {
     "quota_limit": 10000,
     "api_keys_required": True,
     "scale_in_idle_minutes": 30,
-    "powertools_layer_version": 27,
 }
 
 
@@ -121,10 +120,3 @@ def test_cors_domain_email_quota_and_gateway_keys(resources):
     assert subscription["Endpoint"] == "ops@example.com"
     (plan,) = of_type(resources, "AWS::ApiGateway::UsagePlan").values()
     assert plan["Properties"]["Quota"] == {"Limit": 10000, "Period": "DAY"}
-
-
-def test_a_pinned_powertools_layer_number_gives_the_public_layer_arn(resources):
-    layers = {text(f["Properties"]["Layers"]) for f in of_type(resources, "AWS::Lambda::Function").values()}
-    (layer,) = layers
-    assert ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-x86_64:27" in layer
-    assert '{"Ref": "AWS::Region"}' in layer
