@@ -1,9 +1,10 @@
 """The SageMaker serving contract: `GET /ping`, `POST /invocations` on SAGEMAKER_BIND_TO_PORT (8080).
 
 The socket opens at once (so /ping answers 503 while models load); the default model is loaded and warmed in
-the
-background and /ping turns 200 only after that. Jobs run one at a time
-(MaxConcurrentInvocationsPerInstance=1).
+the background and /ping turns 200 only after that. If that start-up fails (an empty model root, a catalog
+without the default model, a model that does not load), the process logs one line saying why and exits
+with status 1 at once, so SageMaker fails the instance in seconds instead of waiting out the health-check
+timeout. Jobs run one at a time (MaxConcurrentInvocationsPerInstance=1).
 A broken job answers a 4xx/5xx `InvocationError` JSON and the server keeps serving. SIGTERM/SIGINT stop
 accepting,
 let the running job finish, and exit.
@@ -41,15 +42,19 @@ class Service:
         self.failed: str | None = None
         self.started = time.monotonic()
         self._job_lock = threading.Lock()
+        self.on_failure: Any = None
+        """Called (no arguments) after a failed start-up; the server uses it to stop and exit 1."""
 
     def start(self) -> None:
         """Load the catalog and the default model, warm it, then mark ready (called in a background
-        thread)."""
+        thread). A failure is logged as one line and reported to `on_failure`."""
         try:
             self._load()
         except Exception as exc:
-            log.exception("start-up failed")
             self.failed = f"{type(exc).__name__}: {exc}"
+            log.error("start-up failed, exiting: %s", self.failed)
+            if self.on_failure is not None:
+                self.on_failure()
 
     def _load(self) -> None:
         from inference_container.catalog import ModelCatalog
@@ -203,6 +208,12 @@ class InferenceServer:
         self.httpd.daemon_threads = False
         self.httpd.block_on_close = True
         self._loader = threading.Thread(target=self.service.start, name="model-loader", daemon=True)
+        self.exit_status = 0
+        self.service.on_failure = self._start_up_failed
+
+    def _start_up_failed(self) -> None:
+        self.exit_status = 1
+        self.shutdown()
 
     @property
     def port(self) -> int:
@@ -211,12 +222,14 @@ class InferenceServer:
     def start_loading(self) -> None:
         self._loader.start()
 
-    def serve_forever(self) -> None:
+    def serve_forever(self) -> int:
+        """Serve until `shutdown`; the exit status: 0, or 1 after a failed start-up."""
         self.start_loading()
         log.info("listening on %s:%d", *self.httpd.server_address[:2])
         self.httpd.serve_forever(poll_interval=0.2)
         self.httpd.server_close()
         log.info("stopped")
+        return self.exit_status
 
     def shutdown(self) -> None:
         threading.Thread(target=self.httpd.shutdown, name="shutdown", daemon=True).start()
@@ -245,8 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     config = ContainerConfig.from_env()
     server = InferenceServer(config)
     server.install_signals()
-    server.serve_forever()
-    return 0
+    return server.serve_forever()
 
 
 if __name__ == "__main__":

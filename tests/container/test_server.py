@@ -113,20 +113,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_the_serve_entrypoint_becomes_healthy_and_stops_on_sigterm(model_root):
-    serve = REPO / "inference_container" / "serve"
-    assert os.access(serve, os.X_OK)
-    port = free_port()
-    env = {
+def serve_env(port: int, model_root: Path, default_model: str) -> dict[str, str]:
+    return {
         **os.environ,
         "PYTHON": sys.executable,
         "SAGEMAKER_BIND_TO_PORT": str(port),
         "SDAPI_BIND_HOST": "127.0.0.1",
         "SDAPI_MODEL_ROOT": str(model_root),
-        "SDAPI_DEFAULT_MODEL": "v1-5-pruned-emaonly",
+        "SDAPI_DEFAULT_MODEL": default_model,
         "SDAPI_DEVICE": "cpu",
         "PYTHONPATH": os.pathsep.join([str(REPO / "lambdas"), str(REPO)]),
     }
+
+
+def run_serve_until_exit(env: dict[str, str]) -> tuple[int, list[str]]:
+    """Run the `serve` entrypoint until it exits by itself; (status, log lines)."""
+    result = subprocess.run(
+        [str(REPO / "inference_container" / "serve")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return result.returncode, (result.stdout + result.stderr).splitlines()
+
+
+def test_the_serve_entrypoint_becomes_healthy_and_stops_on_sigterm(model_root):
+    serve = REPO / "inference_container" / "serve"
+    assert os.access(serve, os.X_OK)
+    port = free_port()
+    env = serve_env(port, model_root, "v1-5-pruned-emaonly")
     process = subprocess.Popen(
         [str(serve)], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
@@ -139,3 +156,25 @@ def test_the_serve_entrypoint_becomes_healthy_and_stops_on_sigterm(model_root):
             process.kill()
             process.wait()
     assert b"stopped" in process.stdout.read()
+
+
+def test_an_empty_model_root_exits_non_zero_with_one_line(tmp_path):
+    """Given no models staged, when the container starts, then it exits 1 at once (SageMaker fails the
+    instance instead of waiting out the health check) and one log line says why."""
+    status, lines = run_serve_until_exit(serve_env(free_port(), tmp_path, "v1-5-pruned-emaonly"))
+    assert status == 1
+    failures = [line for line in lines if "start-up failed" in line]
+    assert len(failures) == 1
+    assert "no models under" in failures[0]
+
+
+def test_a_default_model_that_cannot_load_exits_non_zero(tmp_path):
+    """Given a catalog whose default model's folder holds no loadable model, when the container starts,
+    then it exits 1 with one line naming the failure."""
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "model_index.json").write_text("{not json")
+    entry = {"name": "broken", "family": "sd15", "path": "broken"}
+    (tmp_path / "catalog.json").write_text(json.dumps([entry]))
+    status, lines = run_serve_until_exit(serve_env(free_port(), tmp_path, "broken"))
+    assert status == 1
+    assert len([line for line in lines if "start-up failed, exiting" in line]) == 1
