@@ -34,8 +34,12 @@ local: venv
 synth: venv
 	PATH=$(abspath $(VENV))/bin:$$PATH $(CDK) synth --quiet $(CDK_ARGS)
 
+# Staged: a pool's endpoint is deployed only once its models are staged (infra/deploy_plan.py); afterwards
+# the next step is printed (stage the models and deploy again, or create a key and run `sdapi smoke`).
 deploy: venv
-	PATH=$(abspath $(VENV))/bin:$$PATH $(CDK) deploy $(CDK_ARGS)
+	PLAN="$$($(PY) -m infra.deploy_plan context $(CDK_ARGS))" && \
+	PATH=$(abspath $(VENV))/bin:$$PATH $(CDK) deploy $$PLAN $(CDK_ARGS) && \
+	$(PY) -m infra.deploy_plan next $(CDK_ARGS)
 
 destroy: venv
 	PATH=$(abspath $(VENV))/bin:$$PATH $(CDK) destroy $(CDK_ARGS)

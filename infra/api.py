@@ -7,6 +7,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra.config import DeployConfig, log_retention
@@ -107,6 +108,18 @@ class Api(Construct):
                 security_policy=apigw.SecurityPolicy.TLS_1_2,
             )
 
+        self.web_acl: wafv2.CfnWebACL | None = None
+        if config.waf_rate_limit is not None:
+            self.web_acl = self._rate_limited_web_acl(config)
+        else:
+            Validations.of(self).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions-APIG3",
+                    reason="WAF is optional (context waf_rate_limit) and billed per web ACL; stage "
+                    "throttling and per-key limits protect the API by default.",
+                )
+            )
+
         Validations.of(self).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-APIG4",
@@ -117,11 +130,6 @@ class Api(Construct):
                 id="AwsSolutions-COG4",
                 reason="Clients are machines using API keys in existing SD API dialects, not Cognito users.",
             ),
-            Acknowledgment(
-                id="AwsSolutions-APIG3",
-                reason="WAF is optional and billed per web ACL; stage throttling and per-key limits protect "
-                "the API. Attach a web ACL to the stage where required.",
-            ),
         )
         Validations.of(self.rest_api).acknowledge(
             Acknowledgment(
@@ -131,6 +139,44 @@ class Api(Construct):
                 "minimum for execution logs.",
             ),
         )
+
+    def _rate_limited_web_acl(self, config: DeployConfig) -> wafv2.CfnWebACL:
+        """A regional web ACL on the stage: allow by default, block an IP above `waf_rate_limit` requests
+        in any 5-minute window."""
+        name = f"{config.name_prefix}-api"
+        web_acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+            ),
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name="rate-per-ip",
+                    priority=0,
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            limit=config.waf_rate_limit, aggregate_key_type="IP", evaluation_window_sec=300
+                        )
+                    ),
+                    visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                        cloud_watch_metrics_enabled=True,
+                        metric_name=f"{name}-rate-per-ip",
+                        sampled_requests_enabled=True,
+                    ),
+                )
+            ],
+        )
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            resource_arn=self.rest_api.deployment_stage.stage_arn,
+            web_acl_arn=web_acl.attr_arn,
+        )
+        return web_acl
 
     @property
     def url(self) -> str:

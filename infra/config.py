@@ -137,6 +137,31 @@ class DeployConfig(BaseModel):
     max_concurrent_invocations: int = Field(default=1, ge=1, le=1000)
     model_download_timeout_s: int = Field(default=1800, ge=60, le=3600)
     startup_health_timeout_s: int = Field(default=1200, ge=60, le=3600)
+    serving_pools: tuple[str, ...] | None = Field(
+        default=None,
+        description="Pools whose SageMaker endpoints are deployed; default: every pool. `make deploy` sets "
+        "it to the pools whose models are staged (infra/deploy_plan.py), so a first deploy never creates an "
+        "endpoint over an empty model prefix. On the command line: comma-separated names, '-' for none.",
+    )
+    completion_reserved_concurrency: int | None = Field(
+        default=5, ge=1, le=1000, description="Reserved concurrency of the completion Lambda (null: none)."
+    )
+    events_reserved_concurrency: int | None = Field(
+        default=2, ge=1, le=1000, description="Reserved concurrency of the events Lambda (null: none)."
+    )
+    waf_rate_limit: int | None = Field(
+        default=None,
+        ge=10,
+        le=2_000_000_000,
+        description="Attach a WAF web ACL to the API stage that blocks an IP above this many requests per "
+        "5 minutes (billed per web ACL and request); null: no WAF.",
+    )
+    inference_ami_version: str = Field(
+        default="al2-ami-sagemaker-inference-gpu-3-1",
+        pattern=r"^al2[a-z0-9-]*-ami-sagemaker-inference-gpu-[0-9-]+$",
+        description="SageMaker GPU AMI of the endpoints (NVIDIA driver 550 / CUDA 12.4 by default; the "
+        "image's CUDA 12.8 PyTorch runs on it by CUDA minor-version compatibility).",
+    )
     models: tuple[ModelConfig, ...] = Field(default_factory=_default_models, min_length=1)
     default_model: str = "sd_xl_base_1.0"
     pools: tuple[PoolConfig, ...] = Field(default=(PoolConfig(name="default"),), min_length=1)
@@ -171,6 +196,13 @@ class DeployConfig(BaseModel):
         default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/.+$"
     )
 
+    @field_validator("serving_pools", mode="before")
+    @classmethod
+    def _pool_list(cls, value: Any) -> Any:
+        if isinstance(value, str):  # `-c serving_pools=a,b` (or '-' for none) from `make deploy`
+            return () if value.strip() == "-" else tuple(v.strip() for v in value.split(",") if v.strip())
+        return value
+
     @field_validator("log_retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
@@ -194,6 +226,9 @@ class DeployConfig(BaseModel):
             raise ValueError(f"pools: duplicate names {pool_names}")
         if self.default_pool not in pool_names:
             raise ValueError(f"default_pool {self.default_pool!r} is not one of the pools {pool_names}")
+        unknown_serving = sorted(set(self.serving_pools or ()) - set(pool_names))
+        if unknown_serving:
+            raise ValueError(f"serving_pools {unknown_serving} are not among the pools {pool_names}")
         for pool in self.pools:
             low, high = self.pool_min(pool), self.pool_max(pool)
             if low > high:
@@ -222,6 +257,10 @@ class DeployConfig(BaseModel):
             (n for n in models if n in by_name and by_name[n].family in CHECKPOINT_FAMILIES), None
         )
         return checkpoint or self.default_model
+
+    def serves(self, pool: PoolConfig) -> bool:
+        """Whether the pool's endpoint is deployed (its models are staged)."""
+        return self.serving_pools is None or pool.name in self.serving_pools
 
     def pool_instance_type(self, pool: PoolConfig) -> str:
         return pool.instance_type or self.instance_type

@@ -48,6 +48,7 @@ class Runtime(Construct):
         timeout: Duration,
         memory_mb: int = 512,
         extra_env: dict[str, str] | None = None,
+        reserved_concurrency: int | None = None,
     ) -> SdapiFunction:
         return SdapiFunction(
             scope,
@@ -57,6 +58,7 @@ class Runtime(Construct):
             timeout=timeout,
             memory_mb=memory_mb,
             extra_env=extra_env or {},
+            reserved_concurrency=reserved_concurrency,
         )
 
 
@@ -73,6 +75,7 @@ class SdapiFunction(Construct):
         timeout: Duration,
         memory_mb: int,
         extra_env: dict[str, str],
+        reserved_concurrency: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
@@ -103,6 +106,7 @@ class SdapiFunction(Construct):
             role=self.role,
             timeout=timeout,
             memory_size=memory_mb,
+            reserved_concurrent_executions=reserved_concurrency,
             tracing=lambda_.Tracing.ACTIVE,
             logging_format=lambda_.LoggingFormat.JSON,
             log_group=self.log_group,

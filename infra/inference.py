@@ -29,10 +29,16 @@ MODEL_ROOT = "/opt/ml/model"
 VARIANT = "AllTraffic"
 ENDPOINT_LOG_GROUP_PREFIX = "/aws/sagemaker/Endpoints/"
 INSTANCE_METRICS_NAMESPACE = "/aws/sagemaker/Endpoints"
-SCALING_ROLE_PATH = (
-    "aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
-    "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint"
+ENDPOINT_METRICS = frozenset(
+    {
+        "ApproximateBacklogSize",
+        "ApproximateBacklogSizePerInstance",
+        "ApproximateAgeOfOldestRequest",
+        "HasBacklogWithoutCapacity",
+    }
 )
+"""The asynchronous-endpoint metrics published with the EndpointName dimension only (SageMaker developer
+guide, "Monitor asynchronous endpoints"); the rest carry EndpointName and VariantName."""
 IMAGE_EXCLUDE = [
     ".git",
     ".venv",
@@ -80,6 +86,13 @@ def container_image(
     )
 
 
+def endpoint_arn(scope: Construct, endpoint_name: str) -> str:
+    """The ARN of a pool's endpoint (SageMaker lower-cases endpoint names in ARNs); known before it exists."""
+    return Stack.of(scope).format_arn(
+        service="sagemaker", resource="endpoint", resource_name=endpoint_name.lower()
+    )
+
+
 def model_data_url(config: DeployConfig, pool: PoolConfig, storage: Storage) -> str:
     """The S3 prefix mounted at /opt/ml/model for a pool (ends with '/')."""
     return pool.model_data_url or f"s3://{storage.bucket.bucket_name}/{MODELS}{pool.name}/"
@@ -104,15 +117,17 @@ class InferencePool(Construct):
         stack = Stack.of(self)
         self.pool = pool
         self.endpoint_name = config.endpoint_name(pool)
-        self.endpoint_arn = stack.format_arn(
-            service="sagemaker", resource="endpoint", resource_name=self.endpoint_name.lower()
-        )
+        self.endpoint_arn = endpoint_arn(self, self.endpoint_name)
         data_url = model_data_url(config, pool, storage)
 
         self.role = iam.Role(
             self,
             "ExecutionRole",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            # Only SageMaker acting for this account may assume the role (confused-deputy guard).
+            assumed_by=iam.ServicePrincipal(
+                "sagemaker.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+            ),
             description=f"SageMaker pool {pool.name}: pull image, read models, write outputs, update jobs",
         )
         image.repository.grant_pull(self.role)
@@ -175,12 +190,17 @@ class InferencePool(Construct):
                         s3_uri=data_url, s3_data_type="S3Prefix", compression_type="None"
                     )
                 ),
-                environment=ContainerConfig(
-                    jobs_table=storage.jobs_table.table_name,
-                    bucket=storage.bucket.bucket_name,
-                    default_model=config.pool_default_model(pool),
-                    model_root=Path(MODEL_ROOT),
-                ).to_env(exclude_unset=True),
+                environment={
+                    **ContainerConfig(
+                        jobs_table=storage.jobs_table.table_name,
+                        bucket=storage.bucket.bucket_name,
+                        default_model=config.pool_default_model(pool),
+                        model_root=Path(MODEL_ROOT),
+                        region=stack.region,
+                    ).to_env(exclude_unset=True),
+                    # SageMaker sets no region variable in the container; botocore reads AWS_DEFAULT_REGION.
+                    "AWS_DEFAULT_REGION": stack.region,
+                },
             ),
         )
         self.model.node.add_dependency(self.role)
@@ -199,6 +219,9 @@ class InferencePool(Construct):
                     initial_variant_weight=1.0,
                     model_data_download_timeout_in_seconds=config.model_download_timeout_s,
                     container_startup_health_check_timeout_in_seconds=config.startup_health_timeout_s,
+                    # The default GPU AMI of ml.g5 has NVIDIA driver 470 (CUDA 11.4), which cannot run the
+                    # image's CUDA 12 build of PyTorch; see docs/deploy.md "GPU driver".
+                    inference_ami_version=config.inference_ami_version,
                 )
             ],
             async_inference_config=sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty(
@@ -293,10 +316,25 @@ class InferencePool(Construct):
         )
 
     def _metric(self, name: str, statistic: str = "Average", period_s: int = 60) -> cloudwatch.Metric:
+        """An endpoint-level metric. Only the four backlog metrics are published with the EndpointName
+        dimension alone; every other one also has VariantName (`variant_metric`), or it has no data."""
+        if name not in ENDPOINT_METRICS:
+            raise ValueError(f"{name} is published per variant: use variant_metric")
         return cloudwatch.Metric(
             namespace="AWS/SageMaker",
             metric_name=name,
             dimensions_map={"EndpointName": self.endpoint_name},
+            statistic=statistic,
+            period=Duration.seconds(period_s),
+        )
+
+    def variant_metric(self, name: str, statistic: str = "Average", period_s: int = 60) -> cloudwatch.Metric:
+        """A metric SageMaker publishes with the EndpointName and VariantName dimensions (invocation errors,
+        latencies, InvocationFailures, NotificationFailures, ...)."""
+        return cloudwatch.Metric(
+            namespace="AWS/SageMaker",
+            metric_name=name,
+            dimensions_map={"EndpointName": self.endpoint_name, "VariantName": VARIANT},
             statistic=statistic,
             period=Duration.seconds(period_s),
         )
@@ -310,19 +348,13 @@ class InferencePool(Construct):
             scalable_dimension="sagemaker:variant:DesiredInstanceCount",
             min_capacity=config.pool_min(self.pool),
             max_capacity=config.pool_max(self.pool),
-            # Application Auto Scaling's own service-linked role (created on first registration).
-            role=iam.Role.from_role_arn(
-                self,
-                "AutoscalingRole",
-                Stack.of(self).format_arn(
-                    service="iam",
-                    region="",
-                    resource="role",
-                    resource_name=SCALING_ROLE_PATH,
-                ),
-                mutable=False,
-            ),
         )
+        # No RoleARN: Application Auto Scaling then creates and uses its SageMaker service-linked role itself
+        # (naming that role fails in an account where it does not exist yet). CDK's L2 would otherwise make
+        # a role of its own; drop it and the property.
+        self.scalable_target.node.try_remove_child("Role")
+        target = self.scalable_target.node.default_child
+        target.add_property_deletion_override("RoleARN")
         self.scalable_target.node.add_dependency(self.endpoint)
 
         # Scale out while there is backlog per instance above the target (scale-in is the idle policy's job).

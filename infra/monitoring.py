@@ -154,9 +154,22 @@ class Monitoring(Construct):
             )
             alarm(
                 f"ModelErrors{tag}",
-                pool.metric("Invocation5XXErrors", "Sum", 300),
+                pool.variant_metric("Invocation5XXErrors", "Sum", 300),
                 1,
                 f"{pool.endpoint_name}: the container answered 5xx",
+            )
+            alarm(
+                f"InvocationFailures{tag}",
+                pool.variant_metric("InvocationFailures", "Sum", 300),
+                1,
+                f"{pool.endpoint_name}: asynchronous invocations failed (timeout, container error)",
+            )
+            alarm(
+                f"NotificationFailures{tag}",
+                pool.variant_metric("NotificationFailures", "Sum", 300),
+                1,
+                f"{pool.endpoint_name}: SageMaker could not publish a result notification (jobs stay "
+                "RUNNING until the sweeper fails them)",
             )
 
         self.dashboard = cloudwatch.Dashboard(
@@ -207,9 +220,9 @@ class Monitoring(Construct):
                     title=f"{pool.pool.name}: GPU latency (ms): model, processing, time in backlog",
                     width=width * 3,
                     left=[
-                        pool.metric("ModelLatency", "Average").with_(label="model latency (us)"),
-                        pool.metric("TotalProcessingTime", "Average"),
-                        pool.metric("TimeInBacklog", "Average"),
+                        pool.variant_metric("ModelLatency", "Average").with_(label="model latency (us)"),
+                        pool.variant_metric("TotalProcessingTime", "Average"),
+                        pool.variant_metric("TimeInBacklog", "Average"),
                     ],
                 ),
             )

@@ -17,14 +17,10 @@ from constructs import Construct
 from sdapi.schema import items as I
 
 SNS_MANAGED_KEY = "alias/aws/sns"
-EVENT_FILTER = {
-    "dynamodb": {
-        "Keys": {I.JOBS_TABLE_KEY: {"S": [{"anything-but": {"prefix": "_counters#"}}]}},
-        "NewImage": {I.STATE: {"S": [{"exists": True}]}},
-    }
-}
-"""Only job items reach the events Lambda: counter items (`_counters#…`) and idempotency items (no `state`)
-are filtered out by the event source mapping, so they cost no invocation."""
+EVENT_FILTER = {"dynamodb": {"NewImage": {I.STATE: {"S": [{"exists": True}]}}}}
+"""Only job items reach the events Lambda: they are the only items with a `state` string; counter items
+(`_counters#…`, numbers only) and idempotency items have none, so they cost no invocation. Only the `exists`
+operator of Lambda's documented filter syntax is used (`anything-but` with `prefix` is EventBridge-only)."""
 
 
 def secure_queue(

@@ -10,7 +10,7 @@ from constructs import Construct
 from infra.api import Api
 from infra.config import ConfigError, DeployConfig, camel
 from infra.functions import Runtime
-from infra.inference import InferencePool, container_image
+from infra.inference import InferencePool, container_image, endpoint_arn, model_data_url
 from infra.monitoring import Monitoring
 from infra.notifications import Completion, JobEvents, Sweeper, Topics, Webhooks
 from infra.storage import ASYNC_FAILURE, ASYNC_OUTPUT, INPUTS, OUTPUTS, UPLOADS, Storage
@@ -71,7 +71,12 @@ class SdapiStack(Stack):
             config=config,
             environment=lambda_environment(config, self.storage, self.topics, self.webhooks),
         )
-        image = container_image(self, image_directory) if image_directory else container_image(self)
+        # Endpoints only for pools whose models are staged (serving_pools): an endpoint over an empty prefix
+        # never turns healthy and rolls the whole stack back. No served pool, no image (and no Docker).
+        served = [pool for pool in config.pools if config.serves(pool)]
+        image = None
+        if served:
+            image = container_image(self, image_directory) if image_directory else container_image(self)
         self.pools = [
             InferencePool(
                 self,
@@ -83,13 +88,23 @@ class SdapiStack(Stack):
                 success_topic=self.topics.success,
                 error_topic=self.topics.error,
             )
-            for pool in config.pools
+            for pool in served
         ]
 
         self.functions = {
             "api": runtime.function(self, "api", timeout=Duration.seconds(29), memory_mb=1024),
-            "completion": runtime.function(self, "completion", timeout=Duration.seconds(60)),
-            "events": runtime.function(self, "events", timeout=Duration.seconds(60)),
+            "completion": runtime.function(
+                self,
+                "completion",
+                timeout=Duration.seconds(60),
+                reserved_concurrency=config.completion_reserved_concurrency,
+            ),
+            "events": runtime.function(
+                self,
+                "events",
+                timeout=Duration.seconds(60),
+                reserved_concurrency=config.events_reserved_concurrency,
+            ),
             "webhooks": runtime.function(self, "webhooks", timeout=Duration.seconds(120)),
             "sweeper": runtime.function(self, "sweeper", timeout=Duration.seconds(60)),
         }
@@ -128,7 +143,7 @@ class SdapiStack(Stack):
         deadline_index = f"{jobs}/index/{I.DEADLINE_INDEX}"
         keys = s.keys_table.table_arn
         key_id_index = f"{keys}/index/{I.KEY_ID_INDEX}"
-        endpoints = [p.endpoint_arn for p in self.pools]
+        endpoints = [endpoint_arn(self, self.config.endpoint_name(p)) for p in self.config.pools]
         f = self.functions
 
         api = f["api"]
@@ -197,16 +212,18 @@ class SdapiStack(Stack):
         output("WebhookQueueUrl", self.webhooks.queue.queue_url, "Webhook deliveries")
         output("AlarmTopicArn", self.monitoring.topic.topic_arn, "Alarms")
         output("DashboardUrl", self.monitoring.dashboard_url, "CloudWatch dashboard")
-        default = next(p for p in self.pools if p.pool.name == self.config.default_pool)
-        output("EndpointName", default.endpoint_name, "SageMaker endpoint of the default pool")
-        for pool in self.pools:
+        config = self.config
+        default = next(p for p in config.pools if p.name == config.default_pool)
+        output("EndpointName", config.endpoint_name(default), "SageMaker endpoint of the default pool")
+        for pool in config.pools:
+            serving = "serving" if config.serves(pool) else "not deployed until its models are staged"
             output(
-                f"EndpointName{camel(pool.pool.name)}",
-                pool.endpoint_name,
-                f"Endpoint of pool {pool.pool.name}",
+                f"EndpointName{camel(pool.name)}",
+                config.endpoint_name(pool),
+                f"Endpoint of pool {pool.name} ({serving})",
             )
             output(
-                f"ModelDataUrl{camel(pool.pool.name)}",
-                pool.model.primary_container.model_data_source.s3_data_source.s3_uri,
-                f"Stage the models of pool {pool.pool.name} here",
+                f"ModelDataUrl{camel(pool.name)}",
+                model_data_url(config, pool, self.storage),
+                f"Stage the models of pool {pool.name} here",
             )

@@ -75,6 +75,7 @@ class Storage(Construct):
             stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             removal_policy=RemovalPolicy.RETAIN,
+            deletion_protection=True,  # retained on stack delete; no accidental DeleteTable either
         )
         self.jobs_table.add_global_secondary_index(
             index_name=I.DEADLINE_INDEX,
@@ -93,6 +94,7 @@ class Storage(Construct):
             ),
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             removal_policy=RemovalPolicy.RETAIN,
+            deletion_protection=True,  # retained on stack delete; no accidental DeleteTable either
         )
         self.keys_table.add_global_secondary_index(
             index_name=I.KEY_ID_INDEX,

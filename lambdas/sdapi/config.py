@@ -18,6 +18,12 @@ from pydantic_settings import SettingsConfigDict
 from sdapi.schema.catalog import Catalog
 from sdapi.schema.settings import EnvModel
 
+LAMBDA_EVENT_BYTES = 6 * 1024 * 1024
+"""Lambda's synchronous invocation payload limit: the whole API Gateway event (body, headers, context)."""
+MAX_BODY_BYTES = 4 * 1024 * 1024
+"""The largest body that fits in that event even base64-encoded (4 MiB x 4/3 = 5.33 MiB), with ~0.6 MiB left
+for headers and the request context."""
+
 
 class Limits(BaseModel):
     """Per-deployment request limits (documented in README; each breach is a 4xx naming the field)."""
@@ -36,7 +42,14 @@ class Limits(BaseModel):
     max_controlnet_units: int = Field(default=3, ge=0, le=8)
     max_image_bytes: int = Field(default=8 * 1024 * 1024, description="Largest decoded input image, bytes.")
     max_image_pixels: int = Field(default=4096 * 4096, description="Largest input image, pixels.")
-    max_body_bytes: int = Field(default=6 * 1024 * 1024, description="Largest request body (Lambda's limit).")
+    max_body_bytes: int = Field(
+        default=MAX_BODY_BYTES,
+        ge=1024,
+        le=MAX_BODY_BYTES,
+        description="Largest request body, bytes (decoded). At most 4 MiB: Lambda refuses an event above "
+        "6 MB as a whole, and API Gateway passes binary bodies base64-encoded (4/3 larger), so a larger "
+        "limit could never be the one that answers.",
+    )
 
 
 class Settings(EnvModel):

@@ -36,6 +36,8 @@ CONTEXT = {
     "quota_limit": 10000,
     "api_keys_required": True,
     "scale_in_idle_minutes": 30,
+    "waf_rate_limit": 2000,
+    "completion_reserved_concurrency": "null",
 }
 
 
@@ -120,3 +122,26 @@ def test_cors_domain_email_quota_and_gateway_keys(resources):
     assert subscription["Endpoint"] == "ops@example.com"
     (plan,) = of_type(resources, "AWS::ApiGateway::UsagePlan").values()
     assert plan["Properties"]["Quota"] == {"Limit": 10000, "Period": "DAY"}
+
+
+def test_a_waf_rate_limit_attaches_a_rate_based_web_acl_to_the_stage(resources):
+    (acl_id, acl), = of_type(resources, "AWS::WAFv2::WebACL").items()
+    (rule,) = acl["Properties"]["Rules"]
+    assert rule["Statement"]["RateBasedStatement"] == {
+        "AggregateKeyType": "IP",
+        "EvaluationWindowSec": 300,
+        "Limit": 2000,
+    }
+    assert rule["Action"] == {"Block": {}}
+    (association,) = of_type(resources, "AWS::WAFv2::WebACLAssociation").values()
+    assert association["Properties"]["WebACLArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+    assert "/stages/" in text(association["Properties"]["ResourceArn"])
+
+
+def test_a_null_reserved_concurrency_reserves_none(resources):
+    completion = next(
+        f["Properties"]
+        for f in of_type(resources, "AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "sdapi.handlers.completion.handler"
+    )
+    assert "ReservedConcurrentExecutions" not in completion
