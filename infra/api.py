@@ -30,7 +30,7 @@ class Api(Construct):
     """REST API (regional), stage throttling, JSON access logs, a usage plan, a request validator."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: DeployConfig, function: lambda_.Function
+        self, scope: Construct, construct_id: str, *, config: DeployConfig, function: lambda_.IFunction
     ):
         super().__init__(scope, construct_id)
         self.access_logs = logs.LogGroup(

@@ -1,7 +1,7 @@
 """Lambda code without Docker: `lambdas/sdapi` plus its dependencies (Powertools included).
 
 `LocalPipBundling` is CDK's `ILocalBundling`: it pip-installs the `lambdas` extra of pyproject.toml, minus
-what the runtime already provides (boto3), as manylinux x86_64 wheels for
+what the runtime already provides (boto3), as manylinux aarch64 wheels for
 the Lambda's Python version, then copies the `sdapi` package next to them. Docker is only the fallback CDK
 uses if local bundling reports failure. Tests skip bundling with the context `aws:cdk:bundling-stacks: []`.
 """
@@ -24,6 +24,11 @@ LAMBDAS_DIR = ROOT / "lambdas"
 PYTHON_VERSION = "3.12"
 PROVIDED_AT_RUN_TIME = {"boto3", "botocore"}
 """Given by the Lambda runtime; never bundled. Powertools is bundled: no layer ARN to resolve per region."""
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer")
+"""Removed from the bundle after pip (aws-xray-sdk pulls botocore in): the runtime's own copies must win,
+and botocore alone is about 100 MB."""
+PLATFORM = "manylinux2014_aarch64"
+"""The functions run on arm64 (lambda_.Architecture.ARM_64): every bundled wheel exists for it."""
 
 ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "*.egg-info", "**/.pytest_cache"]
 
@@ -36,7 +41,8 @@ def bundled_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]
 
 @jsii.implements(ILocalBundling)
 class LocalPipBundling:
-    """pip install --platform manylinux2014_x86_64 --only-binary=:all: --target <out>, then copy sdapi."""
+    """pip install --platform PLATFORM --only-binary=:all: --target <out>, drop the runtime's packages, then
+    copy sdapi."""
 
     def __init__(self, requirements: list[str], source: Path = LAMBDAS_DIR):
         self.requirements = requirements
@@ -54,7 +60,7 @@ class LocalPipBundling:
             "--no-warn-conflicts",  # --target is its own tree: the build venv's packages are irrelevant
             "--no-compile",
             "--platform",
-            "manylinux2014_x86_64",
+            PLATFORM,
             "--implementation",
             "cp",
             "--python-version",
@@ -71,6 +77,9 @@ class LocalPipBundling:
         except (OSError, subprocess.CalledProcessError) as error:
             print(f"local bundling failed ({error}); CDK will try Docker", file=sys.stderr)
             return False
+        for name in RUNTIME_PACKAGES:
+            for path in [out / name, *out.glob(f"{name}-*.dist-info")]:
+                shutil.rmtree(path, ignore_errors=True)
         shutil.copytree(
             self.source / "sdapi",
             out / "sdapi",
@@ -87,12 +96,15 @@ def lambda_code() -> lambda_.Code:
         str(LAMBDAS_DIR),
         exclude=ASSET_EXCLUDE,
         bundling=BundlingOptions(
-            image=DockerImage.from_registry(f"public.ecr.aws/sam/build-python{PYTHON_VERSION}"),
+            image=DockerImage.from_registry(f"public.ecr.aws/sam/build-python{PYTHON_VERSION}:latest-arm64"),
             command=[
                 "bash",
                 "-c",
                 f"pip install --no-compile -t /asset-output {' '.join(requirements)}"
-                " && cp -r sdapi /asset-output/",
+                + "".join(
+                    f" && rm -rf /asset-output/{name} /asset-output/{name}-*" for name in RUNTIME_PACKAGES
+                )
+                + " && cp -r sdapi /asset-output/",
             ],
             local=LocalPipBundling(requirements),
         ),

@@ -7,10 +7,11 @@ lookup that can fail at deploy time.
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Aws, CfnCondition, Duration, Fn, RemovalPolicy, Stack, Token, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk.region_info import RegionInfo
 from constructs import Construct
 
 from infra.bundling import lambda_code
@@ -18,6 +19,7 @@ from infra.config import DeployConfig, log_retention
 from infra.storage import Storage
 
 SERVICE_NAME = "sdapi"
+LIVE_ALIAS = "live"
 METRICS_NAMESPACE = "sdapi"
 
 HANDLERS = {
@@ -49,6 +51,7 @@ class Runtime(Construct):
         memory_mb: int = 512,
         extra_env: dict[str, str] | None = None,
         reserved_concurrency: int | None = None,
+        snap_start: bool = False,
     ) -> SdapiFunction:
         return SdapiFunction(
             scope,
@@ -59,6 +62,7 @@ class Runtime(Construct):
             memory_mb=memory_mb,
             extra_env=extra_env or {},
             reserved_concurrency=reserved_concurrency,
+            snap_start=snap_start,
         )
 
 
@@ -76,6 +80,7 @@ class SdapiFunction(Construct):
         memory_mb: int,
         extra_env: dict[str, str],
         reserved_concurrency: int | None = None,
+        snap_start: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
@@ -100,7 +105,7 @@ class SdapiFunction(Construct):
             self,
             "Function",
             runtime=lambda_.Runtime.PYTHON_3_12,
-            architecture=lambda_.Architecture.X86_64,
+            architecture=lambda_.Architecture.ARM_64,  # infra/bundling.py PLATFORM
             code=runtime.code,
             handler=handler,
             role=self.role,
@@ -118,6 +123,12 @@ class SdapiFunction(Construct):
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
         )
+        self.target: lambda_.IFunction = self.function
+        """What callers invoke: the function, or with SnapStart the `live` alias of its published version
+        (SnapStart applies to published versions only; `$LATEST` would start cold every time)."""
+        if snap_start:
+            self._snap_start_where_available()
+            self.target = self.function.add_alias(LIVE_ALIAS)
         Validations.of(self).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-L1",
@@ -130,6 +141,22 @@ class SdapiFunction(Construct):
                 "(added by Lambda active tracing).",
             ),
         )
+
+    def _snap_start_where_available(self) -> None:
+        """SnapStart exists in the commercial partition only (not aws-cn or aws-us-gov). With a known region
+        the property is set or left out at synth; an environment-agnostic template conditions it on the
+        partition, so it deploys everywhere."""
+        on = {"ApplyOn": "PublishedVersions"}
+        cfn = self.function.node.default_child
+        region = Stack.of(self).region
+        if not Token.is_unresolved(region):
+            if RegionInfo.get(region).partition == "aws":
+                cfn.add_property_override("SnapStart", on)
+            return
+        available = CfnCondition(
+            self, "SnapStartAvailable", expression=Fn.condition_equals(Aws.PARTITION, "aws")
+        )
+        cfn.add_property_override("SnapStart", Fn.condition_if(available.logical_id, on, Aws.NO_VALUE))
 
     def allow(self, actions: list[str], resources: list[str]) -> None:
         """Grant exactly these actions on exactly these resources."""

@@ -92,7 +92,9 @@ class SdapiStack(Stack):
         ]
 
         self.functions = {
-            "api": runtime.function(self, "api", timeout=Duration.seconds(29), memory_mb=1024),
+            "api": runtime.function(
+                self, "api", timeout=Duration.seconds(29), memory_mb=1024, snap_start=True
+            ),
             "completion": runtime.function(
                 self,
                 "completion",
@@ -118,7 +120,7 @@ class SdapiStack(Stack):
         )
         self.webhooks.connect(self.functions["webhooks"].function)
         self.sweeper = Sweeper(self, "Sweeper", function=self.functions["sweeper"].function)
-        self.api = Api(self, "Api", config=config, function=self.functions["api"].function)
+        self.api = Api(self, "Api", config=config, function=self.functions["api"].target)
         self.monitoring = Monitoring(
             self,
             "Monitoring",

@@ -72,3 +72,14 @@ def test_finding_text_resolves_the_stack_s_own_region(tmp_path):
     assert resource_text(stack, arn) == "arn:<AWS::Partition>:logs:eu-west-1:1:log-group/g"
 
 
+
+
+def test_snapstart_is_set_only_where_the_partition_has_it(concrete):
+    region, template = concrete
+    (api,) = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Handler"] == "sdapi.handlers.api.handler"
+    ]
+    expected = {"ApplyOn": "PublishedVersions"} if region == "eu-west-1" else None
+    assert api.get("SnapStart") == expected

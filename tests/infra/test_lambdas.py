@@ -26,7 +26,7 @@ def test_one_function_per_handler(resources):
 def test_runtime_tracing_and_logs(resources):
     roles = set()
     for fn in functions(resources):
-        assert fn["Runtime"] == "python3.12" and fn["Architectures"] == ["x86_64"]
+        assert fn["Runtime"] == "python3.12" and fn["Architectures"] == ["arm64"]
         assert fn["TracingConfig"] == {"Mode": "Active"}
         assert fn["LoggingConfig"]["LogFormat"] == "JSON"
         group = resources[fn["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"]

@@ -41,3 +41,16 @@ def reset() -> None:
     """Forget the cached clients (tests switch between moto contexts and environments)."""
     with _lock:
         _clients.clear()
+
+
+def recreate_after_snapshot_restore() -> bool:
+    """Under Lambda SnapStart, forget every client made before the snapshot once the environment is
+    restored (their connections and credentials belong to the snapshotted environment); they are made again
+    on first use. The hook library ships with Lambda's Python runtimes; elsewhere this does nothing and
+    returns False."""
+    try:
+        from snapshot_restore_py import register_after_restore
+    except ImportError:
+        return False
+    register_after_restore(reset)
+    return True

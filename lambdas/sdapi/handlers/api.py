@@ -17,9 +17,11 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from sdapi.api.app import ApiFunction
 from sdapi.api.deps import Deps
+from sdapi.aws.clients import recreate_after_snapshot_restore
 from sdapi.config import Settings
 
 logger = Logger(service="sdapi-api")
+recreate_after_snapshot_restore()  # under SnapStart: boto3 clients made again after a restore
 
 Handler = Callable[[dict, Any], dict]
 
