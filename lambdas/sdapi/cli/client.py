@@ -270,11 +270,19 @@ def parser() -> argparse.ArgumentParser:
 
     load = commands.add_parser("load", parents=[connection], help="queue depth and instances per pool")
     load.add_argument("--json", action="store_true")
+
+    from sdapi.cli import smoke
+
+    smoke.add_parser(commands, [connection])
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command == "smoke":
+        from sdapi.cli import smoke
+
+        return smoke.command(args)
     commands = {"generate": cmd_generate, "status": cmd_status, "load": cmd_load}
     try:
         client = Client(args.url, args.key)
