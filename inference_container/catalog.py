@@ -1,10 +1,9 @@
 """The models this container serves: `catalog.json` under the model root, or what a scan of the root finds.
 
-`catalog.json` is a list of `sdapi.schema.ModelEntry` objects with `path` relative to the root. Without it,
-each
-child of the root is classified: a diffusers pipeline folder (model_index.json), a ControlNet or VAE folder
-(config.json), a face restorer (restorer.json), or a single-file `.safetensors` checkpoint (by its tensor
-names).
+`catalog.json` is a list of `sdapi.schema.ModelEntry` objects with `path` relative to the root. Without
+it, each child of the root is classified: a diffusers pipeline folder (model_index.json), a ControlNet or
+VAE folder (config.json), a face restorer (restorer.json), or a single-file `.safetensors` checkpoint (by
+its tensor names).
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inference_container.errors import InvalidJob
-from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Family, ModelEntry
+from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Family, ModelEntry, find_model
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +40,15 @@ class ModelCatalog:
         return cls(root=root, entries=entries)
 
     def find(self, name: str) -> ModelEntry | None:
-        index = {}
-        for entry in self.entries:
-            for key in (entry.name, *entry.aliases):
-                index[key] = entry
-        if name in index:
-            return index[name]
-        stripped = name.split(" [", 1)[0].strip()
-        for candidate in (stripped, stripped.rsplit(".", 1)[0]):
-            if candidate in index:
-                return index[candidate]
+        """A model by name, alias or A1111 title (the same lookup as the door's catalog)."""
+        return find_model(self.entries, name)
+
+    def available(self, family: Family) -> list[ModelEntry]:
+        """This container's models of `family`, in catalog order (the model rules take the first)."""
+        return self.of_family(family)
+
+    def unserved(self, entry: ModelEntry, what: str) -> str | None:
+        """Every model this container has can run here (pools are the door's concern)."""
         return None
 
     def require(self, name: str, families: set[Family] | frozenset[Family], what: str) -> ModelEntry:

@@ -1,6 +1,8 @@
 """ControlNet units as sd-webui-controlnet runs them: preprocess (canny / none), fit to the output size, and
-the
-diffusers arguments (scale, guidance window, guess mode) plus the `ControlNet N` infotext entry."""
+build the diffusers arguments (scale, guidance window, guess mode) plus the `ControlNet N` infotext entry.
+
+Which preprocessors exist and the canny defaults are declared in `sdapi.schema.model_rules`, and the worker's
+plan has checked each unit against them before a unit is prepared here."""
 
 from __future__ import annotations
 
@@ -11,12 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from inference_container.errors import InvalidJob
 from inference_container.imaging import decode_image, resize_image
 from inference_container.infotext import number
 from sdapi.schema.job import ControlMode, ControlNetUnit, Job, ResizeMode
+from sdapi.schema.model_rules import canny_thresholds
 
-PREPROCESSORS = ("none", "canny")
 RESIZE_LABELS = {
     ResizeMode.JUST_RESIZE: "Just Resize",
     ResizeMode.CROP_AND_RESIZE: "Crop and Resize",
@@ -40,12 +41,6 @@ class PreparedUnit:
     high: float
 
 
-def canny_thresholds(unit: ControlNetUnit) -> tuple[float, float]:
-    low = unit.threshold_a if unit.threshold_a is not None and 1 <= unit.threshold_a <= 255 else 100
-    high = unit.threshold_b if unit.threshold_b is not None and 1 <= unit.threshold_b <= 255 else 200
-    return low, high
-
-
 def pixel_perfect_resolution(image: Image.Image, width: int, height: int, mode: ResizeMode) -> int:
     k0, k1 = height / image.height, width / image.width
     short = min(image.height, image.width)
@@ -54,22 +49,16 @@ def pixel_perfect_resolution(image: Image.Image, width: int, height: int, mode: 
 
 
 def prepare_unit(unit: ControlNetUnit, job: Job, index: int) -> PreparedUnit:
-    if unit.module not in PREPROCESSORS:
-        raise InvalidJob(
-            f"controlnet[{index}].module {unit.module!r} is not supported; use one of {PREPROCESSORS}"
-        )
-    source = unit.image or (job.init_images[0] if job.init_images else None)
-    if source is None:
-        raise InvalidJob(
-            f"controlnet[{index}].image is required for txt2img (img2img falls back to init_images[0])"
-        )
+    """The unit's control map at the output size (img2img and inpaint units without an image use the first
+    init image; the plan has refused txt2img units without one)."""
+    source = unit.image or job.init_images[0]
     image = decode_image(source, f"controlnet[{index}].image").convert("RGB")
     res = (
         pixel_perfect_resolution(image, job.width, job.height, unit.resize_mode)
         if unit.pixel_perfect
         else (unit.processor_res)
     )
-    low, high = canny_thresholds(unit)
+    low, high = canny_thresholds(unit.threshold_a, unit.threshold_b)
     if unit.module == "canny":
         import cv2  # OpenCV is needed only for canny (lazy: the benchmark runs without it)
 
@@ -106,11 +95,8 @@ def pipeline_arguments(prepared: list[PreparedUnit], image_key: str) -> dict:
     txt2img ControlNet pipelines and `control_image` for img2img / inpaint.
 
     Control modes: "ControlNet is more important" → diffusers `guess_mode` (control on the conditional half
-    only,
-    with diffusers' per-block soft weights); "My prompt is more important" has no diffusers counterpart and
-    runs
-    as Balanced (documented in the README). diffusers' guess mode is per pipeline, so it is on if any unit
-    asks.
+    only, with diffusers' per-block soft weights); "My prompt is more important" scales the residuals by
+    `soft_injection` below. diffusers' guess mode is per pipeline, so it is on if any unit asks.
     """
     single = len(prepared) == 1
     images = [p.control_image for p in prepared]

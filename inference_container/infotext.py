@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from sdapi.schema.defaults import DEFAULT_DENOISING_STRENGTH
 from sdapi.schema.job import Job, Task
 from sdapi.schema.samplers import SCHEDULE_LABELS, display_name, find_sampler, schedule_key
 
@@ -90,7 +91,7 @@ def _styled(job: Job, facts: GenerationFacts) -> tuple[str, str]:
 def denoising_strength(job: Job) -> float:
     if job.task == Task.TXT2IMG:
         return 0
-    return job.denoising_strength if job.denoising_strength is not None else 0.75
+    return job.denoising_strength if job.denoising_strength is not None else DEFAULT_DENOISING_STRENGTH
 
 
 def info_json(job: Job, facts: GenerationFacts, seeds: list[int], subseeds: list[int]) -> str:

@@ -10,8 +10,9 @@ import time
 from dataclasses import dataclass, field
 
 from inference_container.errors import JobError
-from sdapi.schema import items
+from sdapi.schema import items, job_writes
 from sdapi.schema.job import Job, JobState
+from sdapi.schema.job_writes import TransitionWrite
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +25,13 @@ class JobNotRunnable(Exception):
         self.state = state
 
 
-def _n(value: float | int) -> dict:
-    return {"N": repr(value) if isinstance(value, float) else str(value)}
-
-
 @dataclass
 class JobTracker:
-    """State and progress of one job item, throttled to one progress write per `interval_s`."""
+    """State and progress of one job item, throttled to one progress write per `interval_s`.
+
+    The requests come from `sdapi.schema.job_writes` (the same builder the Lambdas use); this class only
+    sends them and reads the answers.
+    """
 
     dynamodb: object
     table: str
@@ -40,68 +41,39 @@ class JobTracker:
     _last_step: int = field(default=-1, init=False)
     cancelled: bool = field(default=False, init=False)
 
-    def _key(self, job_id: str) -> dict:
-        return {items.JOBS_TABLE_KEY: {"S": job_id}}
-
     def start(self, total: int) -> float:
-        """QUEUED → IN_PROGRESS with the pool counters, in one transaction. Raises JobNotRunnable
-        otherwise."""
+        """QUEUED → IN_PROGRESS with the pool counters, in one transaction; returns the start time. Raises
+        JobNotRunnable when the job is not QUEUED for this attempt."""
         now = time.time()
         job = self.job
-        update = {
-            "TableName": self.table,
-            "Key": self._key(job.id),
-            "UpdateExpression": (
-                "SET #state = :running, #started = :now, #updated = :now, #deadline = :deadline, "
-                "#step = :zero, #total = :total"
-            ),
-            "ConditionExpression": (
-                "#state = :queued AND (attribute_not_exists(#attempt) OR #attempt = :attempt)"
-            ),
-            "ExpressionAttributeNames": {
-                "#state": items.STATE,
-                "#started": items.STARTED_AT,
-                "#updated": items.UPDATED_AT,
-                "#deadline": items.DEADLINE_AT,
-                "#step": items.PROGRESS_STEP,
-                "#total": items.PROGRESS_TOTAL,
-                "#attempt": items.ATTEMPT,
+        write = TransitionWrite(
+            table=self.table,
+            job_id=job.id,
+            pool=job.pool,
+            old=JobState.QUEUED,
+            new=JobState.IN_PROGRESS,
+            attempt=job.attempt,
+            now=now,
+            updates={
+                items.STARTED_AT: now,
+                items.DEADLINE_AT: now + job.timeouts.execution_s,
+                items.PROGRESS_STEP: 0,
+                items.PROGRESS_TOTAL: total,
             },
-            "ExpressionAttributeValues": {
-                ":running": {"S": JobState.IN_PROGRESS.value},
-                ":queued": {"S": JobState.QUEUED.value},
-                ":now": _n(now),
-                ":deadline": _n(now + job.timeouts.execution_s),
-                ":zero": _n(0),
-                ":total": _n(total),
-                ":attempt": _n(job.attempt),
-            },
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }
-        counters = {
-            "TableName": self.table,
-            "Key": self._key(items.counters_id(job.pool)),
-            "UpdateExpression": "ADD #queued :minus, #running :one",
-            "ExpressionAttributeNames": {
-                "#queued": items.COUNTER_FIELDS["QUEUED"],
-                "#running": items.COUNTER_FIELDS["IN_PROGRESS"],
-            },
-            "ExpressionAttributeValues": {":minus": _n(-1), ":one": _n(1)},
-        }
+        )
         client = self.dynamodb
         try:
-            client.transact_write_items(TransactItems=[{"Update": update}, {"Update": counters}])
+            client.transact_write_items(TransactItems=write.transact_items())
         except client.exceptions.TransactionCanceledException as exc:
             reasons = exc.response.get("CancellationReasons") or []
             first = reasons[0] if reasons else {}
             if first.get("Code") != "ConditionalCheckFailed":
                 raise
-            old = first.get("Item") or {}
-            state = old.get(items.STATE, {}).get("S")
-            attempt = int(old.get(items.ATTEMPT, {}).get("N", job.attempt))
-            if state == JobState.IN_PROGRESS.value and attempt == job.attempt:
-                # SageMaker re-delivered an invocation whose first run died: run again, counters already
-                # moved.
+            state, attempt = job_writes.refused_state(first.get("Item"))
+            attempt = job.attempt if attempt is None else attempt
+            if state == JobState.IN_PROGRESS and attempt == job.attempt:
+                # SageMaker re-delivered an invocation whose first run died: run again (the counters have
+                # moved already).
                 log.warning("job %s already IN_PROGRESS (re-delivery); running it again", job.id)
                 self.progress(0, total, force=True)
                 return now
@@ -118,31 +90,12 @@ class JobTracker:
         if not force and (now - self._last_write < self.interval_s or step == self._last_step):
             return True
         client = self.dynamodb
+        job = self.job
+        request = job_writes.progress_update(self.table, job.id, job.attempt, (step, total), time.time())
         try:
-            client.update_item(
-                TableName=self.table,
-                Key=self._key(self.job.id),
-                UpdateExpression="SET #step = :step, #total = :total, #updated = :now",
-                ConditionExpression=(
-                    "#state = :running AND (attribute_not_exists(#attempt) OR #attempt = :attempt)"
-                ),
-                ExpressionAttributeNames={
-                    "#step": items.PROGRESS_STEP,
-                    "#total": items.PROGRESS_TOTAL,
-                    "#updated": items.UPDATED_AT,
-                    "#state": items.STATE,
-                    "#attempt": items.ATTEMPT,
-                },
-                ExpressionAttributeValues={
-                    ":step": _n(step),
-                    ":total": _n(total),
-                    ":now": _n(time.time()),
-                    ":running": {"S": JobState.IN_PROGRESS.value},
-                    ":attempt": _n(self.job.attempt),
-                },
-            )
+            client.update_item(**request)
         except client.exceptions.ConditionalCheckFailedException:
-            log.info("job %s is no longer IN_PROGRESS: stopping", self.job.id)
+            log.info("job %s is no longer IN_PROGRESS: stopping", job.id)
             self.cancelled = True
             return False
         self._last_write, self._last_step = now, step

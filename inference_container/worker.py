@@ -21,9 +21,11 @@ from inference_container.loras import LoraLibrary, LoraUse, lora_hashes
 from inference_container.pipelines import LoadedCheckpoint, ModelCache
 from inference_container.prompt_plan import plan_prompt
 from inference_container.storage import JobNotRunnable, JobTracker, OutputStore
-from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Family, ModelEntry
+from sdapi.schema.catalog import Family, ModelEntry
+from sdapi.schema.defaults import DEFAULT_DENOISING_STRENGTH
 from sdapi.schema.job import InpaintFill, Job, ResizeMode, Task
 from sdapi.schema.manifest import Manifest, Timings
+from sdapi.schema.model_rules import check_models, describe
 
 log = logging.getLogger(__name__)
 
@@ -171,60 +173,24 @@ class Worker:
     # -- resolution
     # -------------------------------------------------------------------------------------------
     def plan(self, job: Job) -> Plan:
-        catalog = self.catalog
-        checkpoint = catalog.require(job.model, CHECKPOINT_FAMILIES, "model")
-        family = checkpoint.family
-        vae = None
-        if job.vae:
-            vae = catalog.require(job.vae, {Family.VAE}, "vae")
-            if not vae.fits(family):
-                raise InvalidJob(
-                    f"vae {vae.name!r} is for {vae.base} models; model {checkpoint.name!r} is {family}"
-                )
-        refiner = None
-        if job.refiner is not None:
-            refiner = catalog.require(job.refiner.checkpoint, {Family.SDXL_REFINER, Family.SDXL}, "refiner")
-            if family != Family.SDXL:
-                raise InvalidJob(
-                    f"refiner {refiner.name!r} ({refiner.family}) needs an sdxl base; "
-                    f"model {checkpoint.name!r} is "
-                    f"{family} (their latent spaces differ)"
-                )
-        units = []
-        for index, unit in enumerate(job.controlnet):
-            entry = catalog.require(unit.model, {Family.CONTROLNET}, f"controlnet[{index}].model")
-            if not entry.fits(family):
-                raise InvalidJob(
-                    f"controlnet[{index}].model {entry.name!r} is a {entry.base} ControlNet and cannot steer "
-                    f"model {checkpoint.name!r}, which is {family}"
-                )
-            if unit.module not in cn.PREPROCESSORS:
-                raise InvalidJob(
-                    f"controlnet[{index}].module {unit.module!r} is not supported; use {cn.PREPROCESSORS}"
-                )
-            units.append(entry)
-        if job.controlnet and job.task == Task.TXT2IMG and any(u.image is None for u in job.controlnet):
-            raise InvalidJob("controlnet units of a txt2img job need an image")
-        face = None
-        if job.restore_faces:
-            restorers = catalog.of_family(Family.FACE_RESTORER)
-            if job.face_restorer:
-                face = catalog.require(job.face_restorer, {Family.FACE_RESTORER}, "face_restorer")
-            elif restorers:
-                face = restorers[0]
-            else:
-                raise InvalidJob("restore_faces needs a face-restorer model and this catalog has none")
-        safety = None
-        if job.safety_checker:
-            checkers = catalog.of_family(Family.SAFETY_CHECKER)
-            if not checkers:
-                raise InvalidJob("safety_checker was requested but this catalog has no safety-checker model")
-            safety = checkers[0]
-        if job.task == Task.INPAINT and job.resize_mode == ResizeMode.LATENT_UPSCALE:
-            raise InvalidJob("resize_mode latent_upscale is not supported for inpainting; use just_resize")
+        """Resolve every model the job names and check the model rules (`sdapi.schema.model_rules`, the
+        same rules the door runs) and the sampler; InvalidJob naming every problem before any work."""
+        choice, problems = check_models(job, self.catalog)
+        if problems:
+            raise InvalidJob(describe(problems))
         samplers.resolve(job.sampler, job.scheduler)
-        text, loras = plan_prompt(job, checkpoint, self.catalog)
-        return Plan(checkpoint, vae, refiner, units, face, safety, text, loras)
+        assert choice.checkpoint is not None  # no problems: every named model resolved
+        text, loras = plan_prompt(job, choice.checkpoint, self.catalog)
+        return Plan(
+            choice.checkpoint,
+            choice.vae,
+            choice.refiner,
+            [entry for entry in choice.controlnets if entry is not None],
+            choice.face_restorer,
+            choice.safety_checker,
+            text,
+            loras,
+        )
 
     # -- generation
     # -------------------------------------------------------------------------------------------
@@ -386,7 +352,9 @@ class Worker:
             "guidance_scale": job.cfg_scale,
             "generator": seeds.step_generators(batch_seeds, device),
         }
-        strength = job.denoising_strength if job.denoising_strength is not None else 0.75
+        strength = job.denoising_strength
+        if strength is None:
+            strength = DEFAULT_DENOISING_STRENGTH
         if job.task == Task.TXT2IMG:
             kwargs.update(height=job.height, width=job.width, latents=noise.to(device, dtype))
         else:

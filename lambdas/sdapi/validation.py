@@ -1,10 +1,12 @@
 """Deployment validation of a canonical `Job`: is it something this deployment can run?
 
 `Job` itself checks shapes and absolute ceilings; this module checks the deployment's own catalog, pools and
-limits. Every problem is reported as `InvalidRequest` with `FieldProblem.field` a CANONICAL `Job` field path
-(`width`, `model`, `vae`, `refiner.checkpoint`, `controlnet[0].model`, `init_images[0]`, `mask.image`,
-`sampler`, `scheduler`, `webhook.url`, …); dialect adapters translate those paths to their own field names.
-All problems found are reported together (the message joins them), first one first.
+limits. The model rules (families, VAE fit, refiner, ControlNet, preprocessors, restorer and safety-checker
+presence) live in `sdapi.schema.model_rules`, which the GPU worker runs too. Every problem is reported as
+`InvalidRequest` with `FieldProblem.field` a CANONICAL `Job` field path (`width`, `model`, `vae`,
+`refiner.checkpoint`, `controlnet[0].model`, `init_images[0]`, `mask.image`, `sampler`, `scheduler`,
+`webhook.url`, …); dialect adapters translate those paths to their own field names. All problems found are
+reported together (the message joins them), first one first.
 """
 
 from __future__ import annotations
@@ -13,12 +15,10 @@ from sdapi.config import Settings
 from sdapi.errors import FieldProblem, InvalidRequest
 from sdapi.images import check_base64_image
 from sdapi.prompt_names import check_prompt_names, resolve_styles
-from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Catalog, Family, ModelEntry, Pool
+from sdapi.schema.catalog import Catalog, Family, ModelEntry, Pool
 from sdapi.schema.job import Job
+from sdapi.schema.model_rules import check_models
 from sdapi.schema.samplers import SCHEDULES, find_sampler, schedule_key
-
-CONTROLNET_MODULES = frozenset({"none", "canny"})
-"""Preprocessors the container implements."""
 
 
 def validate(job: Job, settings: Settings) -> None:
@@ -58,57 +58,12 @@ def _problems(job: Job, settings: Settings) -> list[FieldProblem]:
         add("pool", f"no model pool named {job.pool!r} (pools: {', '.join(p.name for p in catalog.pools)})")
         return problems
 
-    # models and families
-    checkpoint = _model(catalog, pool, job.model, "model", CHECKPOINT_FAMILIES, "checkpoint", add)
-    if checkpoint:
-        _served(pool, checkpoint, "model", "checkpoint", add)
-    if job.vae:
-        vae = _model(catalog, pool, job.vae, "vae", {Family.VAE}, "VAE", add)
-        if vae and checkpoint and not vae.fits(checkpoint.family):
-            add("vae", _mismatch("VAE", vae, checkpoint))
-        elif vae:
-            _served(pool, vae, "vae", "VAE", add)
-    if job.refiner is not None:
-        refiner = _model(
-            catalog, pool, job.refiner.checkpoint, "refiner.checkpoint",
-            {Family.SDXL_REFINER, Family.SDXL}, "SDXL refiner", add,
-        )
-        if refiner and checkpoint and checkpoint.family != Family.SDXL:
-            add(
-                "refiner.checkpoint",
-                f"refiner {refiner.name} needs an sdxl checkpoint"
-                f" but {checkpoint.name} is {checkpoint.family}",
-            )
-        elif refiner:
-            _served(pool, refiner, "refiner.checkpoint", "SDXL refiner", add)
+    # models and families: the rules the worker runs too
+    choice, model_problems = check_models(job, _PoolModels(catalog, pool))
+    problems += [FieldProblem(p.field, p.reason) for p in model_problems]
     if len(job.controlnet) > limits.max_controlnet_units:
         add("controlnet", f"at most {limits.max_controlnet_units} ControlNet units are allowed")
-    for i, unit in enumerate(job.controlnet):
-        path = f"controlnet[{i}].model"
-        entry = _model(catalog, pool, unit.model, path, {Family.CONTROLNET}, "ControlNet", add)
-        if entry and checkpoint and not entry.fits(checkpoint.family):
-            add(f"controlnet[{i}].model", _mismatch("ControlNet", entry, checkpoint))
-        elif entry:
-            _served(pool, entry, f"controlnet[{i}].model", "ControlNet", add)
-        if unit.module not in CONTROLNET_MODULES:
-            add(f"controlnet[{i}].module", f"unknown preprocessor {unit.module!r} (supported: canny, none)")
-        for name, value in (("threshold_a", unit.threshold_a), ("threshold_b", unit.threshold_b)):
-            if value is not None and unit.module == "canny" and not 1 <= value <= 255:
-                add(f"controlnet[{i}].{name}", "canny thresholds must be between 1 and 255")
-    if job.restore_faces:
-        restorers = catalog.in_pool(pool, Family.FACE_RESTORER)
-        if not restorers:
-            add("restore_faces", "this deployment has no face restorer")
-        elif job.face_restorer:
-            entry = _model(
-                catalog, pool, job.face_restorer, "face_restorer", {Family.FACE_RESTORER}, "face restorer",
-                add,
-            )
-            if entry:
-                _served(pool, entry, "face_restorer", "face restorer", add)
-    if job.safety_checker and not catalog.in_pool(pool, Family.SAFETY_CHECKER):
-        add("safety_checker", "this deployment has no safety checker")
-    check_prompt_names(job, catalog, pool, checkpoint, add)
+    check_prompt_names(job, catalog, pool, choice.checkpoint, add)
 
     # sampler and schedule
     sampler = find_sampler(job.sampler)
@@ -152,25 +107,22 @@ def _problems(job: Job, settings: Settings) -> list[FieldProblem]:
     return problems
 
 
-def _model(catalog, pool: Pool, name, field, families, what, add) -> ModelEntry | None:
-    entry = catalog.find(name)
-    if entry is None:
-        add(field, f"{what} {name!r} is not in this deployment's catalog")
-        return None
-    if entry.family not in families:
-        add(field, f"{entry.name} is a {entry.family} model, not a {what}")
-        return None
-    return entry
+class _PoolModels:
+    """The model rules' view of the deployment: the whole catalog, and the job's pool for what it serves."""
 
+    def __init__(self, catalog: Catalog, pool: Pool):
+        self.catalog, self.pool = catalog, pool
 
-def _served(pool: Pool, entry: ModelEntry, field: str, what: str, add) -> None:
-    if entry.name not in pool.models:
-        add(field, f"{what} {entry.name} is not served by pool {pool.name}")
+    def find(self, name: str) -> ModelEntry | None:
+        return self.catalog.find(name)
 
+    def available(self, family: Family) -> list[ModelEntry]:
+        return self.catalog.in_pool(self.pool, family)
 
-def _mismatch(what: str, addon: ModelEntry, checkpoint: ModelEntry) -> str:
-    base = addon.base.value if addon.base else "any"
-    return f"{what} {addon.name} is for {base} checkpoints but {checkpoint.name} is {checkpoint.family.value}"
+    def unserved(self, entry: ModelEntry, what: str) -> str | None:
+        if entry.name in self.pool.models:
+            return None
+        return f"{what} {entry.name} is not served by pool {self.pool.name}"
 
 
 def _image(value: str, field: str, settings: Settings, problems: list[FieldProblem]) -> None:

@@ -8,6 +8,7 @@ from sdapi.aws.jobs_table import JobsTable
 from sdapi.errors import Conflict
 from sdapi.records import JobRecord
 from sdapi.schema.job import JobState
+from sdapi.schema.states import IllegalTransition
 
 
 @pytest.fixture
@@ -167,3 +168,12 @@ def test_update_sets_and_removes_attributes(store, make_job):
     stored = store.get(job.id)
     assert (stored.webhook_status, stored.webhook_error) == ("failed", "HTTP 500")
     assert store.get("missing-job") is None
+
+
+def test_a_move_the_state_machine_does_not_have_is_refused_before_any_write(store, make_job):
+    job = put(store, make_job)
+    store.transition(job.id, JobState.COMPLETED, expected=[JobState.QUEUED])
+
+    with pytest.raises(IllegalTransition):
+        store.transition(job.id, JobState.QUEUED, expected=[JobState.COMPLETED])
+    assert store.get(job.id).state == JobState.COMPLETED

@@ -144,3 +144,10 @@ def test_normalize_replaces_aliases_with_catalog_names(make_job, catalog):
     normal = normalize(job, catalog)
 
     assert (normal.model, normal.vae, normal.face_restorer) == ("sd_xl_base_1.0", "sdxl_vae", "CodeFormer")
+
+
+def test_the_door_refuses_a_txt2img_controlnet_unit_without_an_image(make_job, settings):
+    job = make_job(pool="sd15", model="v1-5-pruned-emaonly", width=512, height=512,
+                   controlnet=(controlnet("control_v11p_sd15_canny"),))
+
+    assert problems(job, settings)["controlnet[0].image"] == "a txt2img ControlNet unit needs an image"

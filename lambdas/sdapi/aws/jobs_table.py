@@ -1,8 +1,10 @@
 """`JobStore` on DynamoDB: job items and per-pool counter items in one table (layout in `schema/items.py`).
 
-Every state change is one `TransactWriteItems`: the conditional job update plus the counter moves, so the
-gauges never disagree with the items they count (the sweeper's `recount` repairs drift from writers that
-cannot use transactions). A failed condition means a duplicate or late event and returns None.
+Every state change is one `TransactWriteItems` built by `schema/job_writes.py` from the state machine in
+`schema/states.py` (the container sends the same builder's requests): the conditional job update plus the
+counter moves, so the gauges never disagree with the items they count (the sweeper's `recount` repairs
+drift from writers that cannot use transactions). A failed condition means a duplicate or late event and
+returns None.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from sdapi.aws.dynamo import from_item, serialize, to_item
 from sdapi.errors import AlreadySubmitted, Conflict, UpstreamUnavailable
 from sdapi.records import Counters, JobRecord
 from sdapi.schema import items as I
-from sdapi.schema.job import ACTIVE_STATES, TERMINAL_STATES, Job, JobState
+from sdapi.schema import states
+from sdapi.schema.job import ACTIVE_STATES, Job, JobState
+from sdapi.schema.job_writes import TransitionWrite, creation_counters
 
 _COUNTER_ATTRS = (*I.COUNTER_FIELDS.values(), I.RETRIED, I.EXEC_MS_TOTAL)
 
@@ -68,7 +72,7 @@ class JobsTable:
                     "ExpressionAttributeNames": {"#id": I.JOBS_TABLE_KEY},
                 }
             },
-            self._counter_update(record.pool, {I.COUNTER_FIELDS[JobState.QUEUED]: 1}),
+            creation_counters(self.table, record.pool),
         ]
         if idempotency_id is not None:
             items.append(
@@ -114,82 +118,42 @@ class JobsTable:
     ) -> JobRecord | None:
         """Move a job to `to` if its state is one of `expected` (and its attempt matches, when given),
         setting `updates` (None values remove the attribute) and moving the pool's counters in the same
-        transaction: the old state's gauge -1 (active states only), the new state's counter +1, `retried` +1
-        when a terminal job becomes active again, `exec_ms_total` += `exec_ms` on COMPLETED.
+        transaction, as the state machine declares (`schema/states.py`; the request is built by
+        `schema/job_writes.py`). Asking for a move the state machine does not have raises
+        `IllegalTransition`.
 
-        Entering an active state sets `active_pool` (callers pass the new `deadline_at` in `updates`);
-        entering a terminal state removes `active_pool` and `deadline_at` (leaving the sweeper's index).
         Returns the new record, or None when the job is missing or the condition did not hold."""
+        expected = frozenset(expected)
+        for state in expected:
+            states.check(state, to)
         current = self._get_raw(job_id, consistent=True)
         if current is None or I.STATE not in current:
             return None
         old = JobState(current[I.STATE])
         current_attempt = int(current.get(I.ATTEMPT, 0))
-        if old not in set(expected) or (attempt is not None and attempt != current_attempt):
+        if old not in expected or (attempt is not None and attempt != current_attempt):
             return None
-        now = self.clock()
-        sets: dict[str, Any] = {I.STATE: to.value, I.UPDATED_AT: now}
-        removes: list[str] = []
-        for name, value in (updates or {}).items():
-            if name in (I.STATE, I.JOBS_TABLE_KEY, I.UPDATED_AT):
-                continue  # the transition itself sets these
-            if value is None:
-                removes.append(name)
-            else:
-                sets[name] = value
-        if to in ACTIVE_STATES:
-            sets[I.ACTIVE_POOL] = current["pool"]
-        else:
-            removes += [a for a in (I.ACTIVE_POOL, I.DEADLINE_AT) if a not in sets and a not in removes]
-        placeholders: dict[str, str] = {}
-
-        def ref(attribute: str) -> str:
-            """One placeholder per attribute name (DynamoDB rejects unused or clashing ones)."""
-            return placeholders.setdefault(attribute, f"#a{len(placeholders)}")
-
-        values: dict[str, Any] = {":old": serialize(old.value), ":att": serialize(current_attempt)}
-        condition = (
-            f"attribute_exists({ref(I.JOBS_TABLE_KEY)}) AND {ref(I.STATE)} = :old AND {ref(I.ATTEMPT)} = :att"
+        write = TransitionWrite(
+            table=self.table,
+            job_id=job_id,
+            pool=current["pool"],
+            old=old,
+            new=to,
+            attempt=current_attempt,
+            now=self.clock(),
+            updates=updates or {},
+            exec_ms=exec_ms,
         )
-        set_parts, remove_parts = [], []
-        for i, (name, value) in enumerate(sets.items()):
-            values[f":s{i}"] = serialize(value)
-            set_parts.append(f"{ref(name)} = :s{i}")
-        for name in removes:
-            remove_parts.append(ref(name))
-        expression = "SET " + ", ".join(set_parts)
-        if remove_parts:
-            expression += " REMOVE " + ", ".join(remove_parts)
-        moves: dict[str, int] = {}
-        if old in ACTIVE_STATES:
-            moves[I.COUNTER_FIELDS[old]] = -1
-        moves[I.COUNTER_FIELDS[to]] = moves.get(I.COUNTER_FIELDS[to], 0) + 1
-        if old in TERMINAL_STATES and to in ACTIVE_STATES:
-            moves[I.RETRIED] = 1
-        if to == JobState.COMPLETED and exec_ms:
-            moves[I.EXEC_MS_TOTAL] = int(exec_ms)
-        job_update = {
-            "Update": {
-                "TableName": self.table,
-                "Key": {I.JOBS_TABLE_KEY: serialize(job_id)},
-                "UpdateExpression": expression,
-                "ConditionExpression": condition,
-                "ExpressionAttributeNames": {v: k for k, v in placeholders.items()},
-                "ExpressionAttributeValues": values,
-            }
-        }
         try:
-            self._ddb.transact_write_items(
-                TransactItems=[job_update, self._counter_update(current["pool"], moves)]
-            )
+            self._ddb.transact_write_items(TransactItems=write.transact_items())
         except ClientError as error:
             if "ConditionalCheckFailed" in _cancel_codes(error):
                 return None
             raise UpstreamUnavailable(f"jobs table write failed: {_reason(error)}") from error
         except BotoCoreError as error:
             raise UpstreamUnavailable(f"jobs table write failed: {error}") from error
-        merged = {k: v for k, v in current.items() if k not in removes}
-        merged.update(sets)
+        merged = {k: v for k, v in current.items() if k not in write.removes}
+        merged.update(write.sets)
         return JobRecord.model_validate(merged)
 
     def update(self, job_id: str, updates: Mapping[str, Any]) -> None:
@@ -331,24 +295,6 @@ class JobsTable:
             if not last or (limit is not None and len(records) >= limit):
                 return records
             kwargs["ExclusiveStartKey"] = last
-
-    def _counter_update(self, pool: str, moves: Mapping[str, int]) -> dict[str, Any]:
-        names = {"#pool": "pool"}
-        values: dict[str, Any] = {":pool": serialize(pool)}
-        adds = []
-        for i, (name, delta) in enumerate(moves.items()):
-            names[f"#c{i}"] = name
-            values[f":c{i}"] = serialize(delta)
-            adds.append(f"#c{i} :c{i}")
-        return {
-            "Update": {
-                "TableName": self.table,
-                "Key": {I.JOBS_TABLE_KEY: serialize(I.counters_id(pool))},
-                "UpdateExpression": "SET #pool = :pool ADD " + ", ".join(adds),
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values,
-            }
-        }
 
 
 def _reason(error: ClientError) -> str:

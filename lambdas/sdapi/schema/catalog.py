@@ -6,6 +6,7 @@ for models the deployment does not have; the container finds the same names unde
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -59,6 +60,22 @@ class ModelEntry(BaseModel):
         return base == wanted
 
 
+def find_model(entries: Iterable[ModelEntry], name: str) -> ModelEntry | None:
+    """The entry called `name` (or with that alias); A1111 titles such as `name.safetensors [hash]` are
+    also found. The door's `Catalog` and the container's `ModelCatalog` both look models up this way."""
+    index: dict[str, ModelEntry] = {}
+    for entry in entries:
+        for key in (entry.name, *entry.aliases):
+            index[key] = entry
+    if name in index:
+        return index[name]
+    stripped = name.split(" [", 1)[0].strip()
+    for candidate in (stripped, stripped.rsplit(".", 1)[0]):
+        if candidate in index:
+            return index[candidate]
+    return None
+
+
 class Pool(BaseModel):
     """A model pool: one SageMaker async endpoint and the models it serves."""
 
@@ -85,7 +102,7 @@ class Catalog(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Catalog:
-        names = self._index()
+        names = {key: entry for entry in self.models for key in (entry.name, *entry.aliases)}
         pool_names = {p.name for p in self.pools}
         if self.default_pool not in pool_names:
             raise ValueError(
@@ -99,23 +116,9 @@ class Catalog(BaseModel):
                 raise ValueError(f"pool {pool.name!r}: default_model must be an sd15 or sdxl checkpoint")
         return self
 
-    def _index(self) -> dict[str, ModelEntry]:
-        index: dict[str, ModelEntry] = {}
-        for entry in self.models:
-            for key in (entry.name, *entry.aliases):
-                index[key] = entry
-        return index
-
     def find(self, name: str) -> ModelEntry | None:
         """A model by name or alias. A1111 clients also send titles such as `name.safetensors [hash]`."""
-        index = self._index()
-        if name in index:
-            return index[name]
-        stripped = name.split(" [", 1)[0].strip()
-        for candidate in (stripped, stripped.rsplit(".", 1)[0]):
-            if candidate in index:
-                return index[candidate]
-        return None
+        return find_model(self.models, name)
 
     def style(self, name: str) -> Style | None:
         return next((s for s in self.styles if s.name == name), None)

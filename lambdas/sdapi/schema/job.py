@@ -16,6 +16,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sdapi.schema.prompt import LoraRequest, Style
+from sdapi.schema.states import ACTIVE_STATES as ACTIVE_STATES  # re-exported: declared in states.py
+from sdapi.schema.states import TERMINAL_STATES as TERMINAL_STATES
+from sdapi.schema.states import JobState as JobState
 
 SCHEMA_VERSION = 1
 
@@ -30,19 +33,6 @@ class Task(StrEnum):
     TXT2IMG = "txt2img"
     IMG2IMG = "img2img"
     INPAINT = "inpaint"
-
-
-class JobState(StrEnum):
-    QUEUED = "QUEUED"
-    IN_PROGRESS = "IN_PROGRESS"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-    TIMED_OUT = "TIMED_OUT"
-
-
-TERMINAL_STATES = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED, JobState.TIMED_OUT})
-ACTIVE_STATES = frozenset({JobState.QUEUED, JobState.IN_PROGRESS})
 
 
 class Dialect(StrEnum):

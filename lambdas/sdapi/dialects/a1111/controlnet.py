@@ -12,8 +12,8 @@ from typing import Any
 from sdapi.dialects.a1111.models import A1111Request, ControlNetArgs
 from sdapi.dialects.common import strip_data_url, sub_model
 from sdapi.errors import InvalidRequest
-from sdapi.schema.defaults import CANNY_THRESHOLDS
 from sdapi.schema.job import ControlMode, ControlNetUnit, ResizeMode
+from sdapi.schema.model_rules import canny_thresholds
 
 RESIZE_BY_INDEX = [
     ResizeMode.JUST_RESIZE,
@@ -27,7 +27,6 @@ DEFAULT_PROCESSOR_RES = 512
 """Preprocessor resolution when a unit says -1 (unset)."""
 
 THRESHOLD_UNSET = -1
-THRESHOLD_RANGE = (1, 255)
 
 _RESIZE_NAMES = {
     "just resize": ResizeMode.JUST_RESIZE,
@@ -65,8 +64,7 @@ def _unit(arg: ControlNetArgs, path: str) -> ControlNetUnit:
     module = (arg.module or "none").strip().lower()
     threshold_a, threshold_b = arg.threshold_a, arg.threshold_b
     if module == "canny":
-        threshold_a = _threshold(threshold_a, CANNY_THRESHOLDS[0])
-        threshold_b = _threshold(threshold_b, CANNY_THRESHOLDS[1])
+        threshold_a, threshold_b = canny_thresholds(threshold_a, threshold_b)
     return sub_model(
         ControlNetUnit,
         path,
@@ -84,11 +82,6 @@ def _unit(arg: ControlNetArgs, path: str) -> ControlNetUnit:
         pixel_perfect=arg.pixel_perfect,
         low_vram=arg.lowvram,
     )
-
-
-def _threshold(value: float, default: float) -> float:
-    low, high = THRESHOLD_RANGE
-    return value if low <= value <= high else default
 
 
 def _choice(value: str | int, by_name: dict[str, Any], by_index: list[Any], path: str) -> Any:
