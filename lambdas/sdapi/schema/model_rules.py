@@ -187,15 +187,22 @@ class _Rules:
                 self.add(f"{path}.{name}", f"canny thresholds must be between {least} and {most}")
         return entry
 
+    def first_available(self, family: Family, field: str, missing: str) -> ModelEntry | None:
+        """The first model of `family` this job may use, noting `missing` when there is none."""
+        found = self.source.available(family)
+        if not found:
+            self.add(field, missing)
+            return None
+        return found[0]
+
     def face_restorer(self, job: Job) -> ModelEntry | None:
         if not job.restore_faces:
             return None
-        restorers = self.source.available(Family.FACE_RESTORER)
-        if not restorers:
-            self.add("restore_faces", "this deployment has no face restorer")
-            return None
-        if not job.face_restorer:
-            return restorers[0]
+        first = self.first_available(
+            Family.FACE_RESTORER, "restore_faces", "this deployment has no face restorer"
+        )
+        if first is None or not job.face_restorer:
+            return first
         what = "face restorer"
         entry = self.lookup(job.face_restorer, "face_restorer", {Family.FACE_RESTORER}, what)
         return self.served(entry, "face_restorer", what) if entry else None
@@ -203,11 +210,9 @@ class _Rules:
     def safety_checker(self, job: Job) -> ModelEntry | None:
         if not job.safety_checker:
             return None
-        checkers = self.source.available(Family.SAFETY_CHECKER)
-        if not checkers:
-            self.add("safety_checker", "this deployment has no safety checker")
-            return None
-        return checkers[0]
+        return self.first_available(
+            Family.SAFETY_CHECKER, "safety_checker", "this deployment has no safety checker"
+        )
 
 
 def mismatch(what: str, addon: ModelEntry, checkpoint: ModelEntry) -> str:
