@@ -67,15 +67,20 @@ def test_config_reads_the_documented_variables():
     })
 
     assert (config.jobs_table, config.bucket, config.model_root) == ("jobs", "bucket", Path("/models"))
-    assert config.compile is True and config.port == 9090 and config.progress_interval_s == 2.5
-    assert config.torch_device() == torch.device("cpu") and config.torch_dtype() == torch.bfloat16
+    assert config.compile is True
+    assert config.port == 9090
+    assert config.progress_interval_s == 2.5
+    assert config.torch_device() == torch.device("cpu")
+    assert config.torch_dtype() == torch.bfloat16
 
 
 def test_config_defaults_follow_the_architecture_page():
     config = ContainerConfig.from_env({})
 
-    assert config.model_root == Path("/opt/ml/model") and config.port == 8080
-    assert config.compile is False and config.progress_interval_s == 1.0
+    assert config.model_root == Path("/opt/ml/model")
+    assert config.port == 8080
+    assert config.compile is False
+    assert config.progress_interval_s == 1.0
     assert config.torch_dtype() == (torch.float16 if torch.cuda.is_available() else torch.float32)
 
 

@@ -142,7 +142,8 @@ def test_controlnet_canny_returns_the_detected_map_after_the_images(generator_wo
     assert len(result.maps) == 1
     edges = np.unique(pixels(result.maps[0]))
     assert result.maps[0].size == (64, 64)
-    assert set(edges.tolist()) <= set(range(256)) and len(edges) > 1
+    assert set(edges.tolist()) <= set(range(256))
+    assert len(edges) > 1
     entry = json.loads(result.info)["extra_generation_params"]["ControlNet 0"]
     assert entry == (
         "preprocessor: canny, model: control_v11p_sd15_canny, weight: 1, starting/ending: (0, 1), "
@@ -168,7 +169,8 @@ def test_multi_controlnet_img2img_uses_the_init_image_and_returns_one_map_per_un
 
     result = generator_worker.generate(job)
 
-    assert len(result.images) == 1 and len(result.maps) == 2
+    assert len(result.images) == 1
+    assert len(result.maps) == 2
     extra = json.loads(result.info)["extra_generation_params"]
     assert "starting/ending: (0.2, 0.8)" in extra["ControlNet 0"]
     assert "pixel perfect: True" in extra["ControlNet 0"]
@@ -189,7 +191,8 @@ def test_sdxl_controlnet_inpaint(generator_worker):
 
     result = generator_worker.generate(job)
 
-    assert len(result.images) == 1 and len(result.maps) == 1
+    assert len(result.images) == 1
+    assert len(result.maps) == 1
 
 
 def test_an_sd15_controlnet_on_an_sdxl_model_is_refused_naming_both_families(generator_worker):
@@ -253,7 +256,8 @@ def _decode(data: str):
 def test_the_safety_checker_reports_a_verdict_per_image(generator_worker):
     result = generator_worker.generate(make_job(safety_checker=True, batch_size=2))
 
-    assert len(result.nsfw) == 2 and all(isinstance(flag, bool) for flag in result.nsfw)
+    assert len(result.nsfw) == 2
+    assert all(isinstance(flag, bool) for flag in result.nsfw)
 
 
 def test_my_prompt_is_more_important_softens_the_control_and_leaves_no_hook_behind(generator_worker):

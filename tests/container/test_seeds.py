@@ -63,7 +63,8 @@ def test_variation_seed_shares_the_seed_and_moves_the_subseed(generator_worker):
 def test_initial_noise_is_drawn_per_seed_on_the_cpu():
     noise = seeds.initial_noise((4, 8, 8), [1, 2])
 
-    assert noise.shape == (2, 4, 8, 8) and noise.device.type == "cpu"
+    assert noise.shape == (2, 4, 8, 8)
+    assert noise.device.type == "cpu"
     assert torch.equal(noise[1], seeds.randn(2, (4, 8, 8)))
 
 

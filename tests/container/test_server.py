@@ -72,7 +72,8 @@ def test_ping_and_invocations(aws, model_root):
         # given the server is up but the default model is not loaded yet
         assert call(f"{url}/ping")[0] == 503
         status, body = call(f"{url}/invocations", b"{}")
-        assert status == 503 and InvocationError.model_validate(body).type == "NotReady"
+        assert status == 503
+        assert InvocationError.model_validate(body).type == "NotReady"
 
         # when the model has loaded and warmed
         server.start_loading()
@@ -91,7 +92,9 @@ def test_ping_and_invocations(aws, model_root):
         status, body = call(f"{url}/invocations", b'{"id": "3002", "task": "paint"}')
         assert status == 400
         error = InvocationError.model_validate(body)
-        assert error.type == "InvalidJob" and error.job_id == "3002" and "task" in error.error
+        assert error.type == "InvalidJob"
+        assert error.job_id == "3002"
+        assert "task" in error.error
 
         # a job the container cannot serve is a 400 naming the reason; the server keeps serving
         bad = make_job("3003", sampler="DPM fast")

@@ -46,9 +46,11 @@ def test_a_job_is_marked_in_progress_and_its_pngs_written(aws, worker):
     assert item[items.STATE]["S"] == "IN_PROGRESS"
     started = float(item[items.STARTED_AT]["N"])
     assert float(item[items.DEADLINE_AT]["N"]) == pytest.approx(started + job.timeouts.execution_s)
-    assert item[items.PROGRESS_STEP]["N"] == "3" and item[items.PROGRESS_TOTAL]["N"] == "3"
+    assert item[items.PROGRESS_STEP]["N"] == "3"
+    assert item[items.PROGRESS_TOTAL]["N"] == "3"
     counters = get_item(dynamodb, items.counters_id("sd15"))
-    assert counters["queued"]["N"] == "0" and counters["in_progress"]["N"] == "1"
+    assert counters["queued"]["N"] == "0"
+    assert counters["in_progress"]["N"] == "1"
     first = Image.open(io.BytesIO(s3.get_object(Bucket=BUCKET, Key="outputs/2001/0.png")["Body"].read()))
     assert first.size == (64, 64)
     assert first.text["parameters"] == json.loads(manifest.info)["infotexts"][0]

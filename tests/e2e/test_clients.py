@@ -93,7 +93,8 @@ def test_sdapi_cli_generate_status_and_load(stack, tmp_path):
     )
     assert generated.returncode == 0, generated.stderr
     images = sorted(tmp_path.glob("*.png"))
-    assert len(images) == 1 and images[0].read_bytes().startswith(b"\x89PNG")
+    assert len(images) == 1
+    assert images[0].read_bytes().startswith(b"\x89PNG")
     job_id = generated.stdout.strip().splitlines()[0].split()[-1]
 
     status = subprocess.run([*cli, "status", job_id], env=env, capture_output=True, text=True, timeout=60)

@@ -10,6 +10,7 @@ import requests
 from pytest_httpserver import HTTPServer
 
 from tests.e2e.conftest import b64_png, is_png
+from tests.e2e.runpod import RUNPOD_TERMINAL, runpod_finished
 from tests.e2e.seeds import (
     SEED_000_IMG2IMG,
     SEED_001_CONTROLNET,
@@ -21,29 +22,16 @@ from tests.e2e.seeds import (
 
 pytestmark = pytest.mark.e2e
 
-RUNPOD_TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"}
-
-
-def runpod_status(stack, pool: str, job_id: str) -> dict:
-    answer = stack.get(f"/v2/{pool}/status/{job_id}")
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-def runpod_finished(stack, pool: str, job_id: str, timeout_s: float = 420) -> dict:
-    return stack.wait(
-        lambda: runpod_status(stack, pool, job_id), lambda b: b["status"] in RUNPOD_TERMINAL, timeout_s
-    )
-
-
 def assert_a1111_output(output: dict, images: int, prompt: str) -> None:
     assert len(output["images"]) == images
     assert all(b64_png(image) for image in output["images"])
     info = json.loads(output["info"])
     assert info["prompt"] == prompt
-    assert isinstance(info["seed"], int) and info["seed"] >= 0
+    assert isinstance(info["seed"], int)
+    assert info["seed"] >= 0
     assert info["all_seeds"][0] == info["seed"]
-    assert info["infotexts"] and info["infotexts"][0].startswith(prompt)
+    assert info["infotexts"]
+    assert info["infotexts"][0].startswith(prompt)
     assert isinstance(output["parameters"], dict)
 
 
@@ -58,11 +46,13 @@ def test_runpod_run_then_status_txt2img_seed_002(stack):
     # then it is queued, and /status later shows the A1111 answer
     assert answer.status_code == 200, answer.text
     queued = answer.json()
-    assert queued["status"] == "IN_QUEUE" and queued["id"]
+    assert queued["status"] == "IN_QUEUE"
+    assert queued["id"]
     done = runpod_finished(stack, "sdxl", queued["id"])
     assert done["status"] == "COMPLETED", done
     assert done["id"] == queued["id"]
-    assert isinstance(done["delayTime"], int) and isinstance(done["executionTime"], int)
+    assert isinstance(done["delayTime"], int)
+    assert isinstance(done["executionTime"], int)
     assert_a1111_output(done["output"], 1, "an astronaut riding a horse")
     info = json.loads(done["output"]["info"])
     assert (info["width"], info["height"], info["steps"]) == (1024, 1024, 30)
@@ -96,7 +86,8 @@ def test_runpod_seed_001_family_mismatch_is_a_clear_400(stack, png_b64):
     assert answer.status_code == 400, answer.text
     text = answer.text.lower()
     assert "control_v11p_sd15_canny" in text
-    assert "sd15" in text and "sdxl" in text
+    assert "sd15" in text
+    assert "sdxl" in text
 
 
 def test_runpod_controlnet_on_the_sd15_pool_returns_the_detected_map(stack, png_b64):
@@ -199,7 +190,8 @@ def test_v3_text2img_then_fetch(stack):
     assert done["status"] == "success", done
     assert len(done["output"]) == 1
     image = requests.get(done["output"][0], timeout=30)
-    assert image.status_code == 200 and is_png(image.content)
+    assert image.status_code == 200
+    assert is_png(image.content)
 
 
 def test_v3_img2img_seed_003_with_a_loopback_init_image(stack, httpserver: HTTPServer, png_b64):
@@ -259,9 +251,10 @@ def test_tasks_v1alpha2_seed_004_with_image_link(stack, httpserver: HTTPServer, 
     body = answer.json()
     assert body["id"] == "test-i2i"
     assert body["runtime"] == "sdruntime"
-    assert body["output_location"].startswith("s3://") and body["output_location"].endswith(
+    assert body["output_location"].startswith("s3://")
+    assert (body["output_location"].endswith(
         "/output/test-i2i"
-    )
+    ))
     done = stack.wait(
         lambda: stack.get("/v1/jobs/test-i2i").json(),
         lambda b: b.get("state") in ("COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_dialects import RUNPOD_TERMINAL, runpod_finished, runpod_status
+from tests.e2e.runpod import RUNPOD_TERMINAL, runpod_finished, runpod_status
 
 pytestmark = pytest.mark.e2e
 

@@ -90,7 +90,8 @@ def test_stream_records_keep_flowing_after_a_cancelled_transaction(moto):
     # then both changes arrive as Lambda stream records (binary base64, epoch creation time)
     assert [r["eventName"] for r in received] == ["INSERT", "MODIFY"]
     modify = received[1]
-    assert modify["eventSource"] == "aws:dynamodb" and modify["eventSourceARN"] == arn
+    assert modify["eventSource"] == "aws:dynamodb"
+    assert modify["eventSourceARN"] == arn
     assert modify["dynamodb"]["OldImage"]["state"] == {"S": "QUEUED"}
     assert modify["dynamodb"]["NewImage"]["state"] == {"S": "DONE"}
     assert modify["dynamodb"]["NewImage"]["b"] == {"B": "AA=="}
@@ -109,7 +110,8 @@ def test_sqs_batch_item_failures_are_redelivered_and_successes_deleted(moto):
     def handler(event, _context):
         failures = []
         for record in event["Records"]:
-            assert record["eventSource"] == "aws:sqs" and record["receiptHandle"]
+            assert record["eventSource"] == "aws:sqs"
+            assert record["receiptHandle"]
             body = json.loads(record["body"])
             seen.append(body)
             if body == "fail-once" and body not in failed:

@@ -124,7 +124,8 @@ def test_given_a_failing_model_when_invoked_then_failure_object_and_error_notifi
 
     note = _notification(aws)
     assert note["invocationStatus"] == "Failed"
-    assert "(400)" in note["failureReason"] and "bad job" in note["failureReason"]
+    assert "(400)" in note["failureReason"]
+    assert "bad job" in note["failureReason"]
     assert note["responseParameters"]["failureLocation"] == answer["FailureLocation"]
     key = answer["FailureLocation"].removeprefix("s3://bkt/")
     assert json.loads(aws["s3"].get_object(Bucket="bkt", Key=key)["Body"].read())["type"] == "InvalidJob"

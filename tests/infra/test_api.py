@@ -21,8 +21,10 @@ def test_every_route_proxies_to_the_api_lambda(resources):
 def test_stage_is_throttled_and_access_logged(resources):
     stage = one(resources, "AWS::ApiGateway::Stage")
     (settings,) = stage["MethodSettings"]
-    assert settings["ThrottlingRateLimit"] == 20 and settings["ThrottlingBurstLimit"] == 40
-    assert settings["LoggingLevel"] == "ERROR" and settings["DataTraceEnabled"] is False
+    assert settings["ThrottlingRateLimit"] == 20
+    assert settings["ThrottlingBurstLimit"] == 40
+    assert settings["LoggingLevel"] == "ERROR"
+    assert settings["DataTraceEnabled"] is False
     assert "requestId" in stage["AccessLogSetting"]["Format"]
     assert stage["TracingEnabled"] is True
 

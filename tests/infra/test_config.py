@@ -39,7 +39,9 @@ def test_command_line_strings_are_decoded():
         models='[{"name": "v15", "family": "sd15", "path": "v15"}]',
         default_model="v15",
     )
-    assert config.max_instances == 4 and config.min_instances == 1 and config.api_keys_required is True
+    assert config.max_instances == 4
+    assert config.min_instances == 1
+    assert config.api_keys_required is True
     assert config.catalog().find("v15").family == "sd15"
 
 
@@ -94,7 +96,8 @@ def test_pools_can_split_models_and_override_instances():
     assert catalog.pool("sd15").default_model == "v15"
     assert catalog.pool_for_model("canny15").name == "sd15"
     sd15 = config.pools[1]
-    assert config.pool_instance_type(sd15) == "ml.g4dn.xlarge" and config.pool_max(sd15) == 3
+    assert config.pool_instance_type(sd15) == "ml.g4dn.xlarge"
+    assert config.pool_max(sd15) == 3
     assert [e["name"] for e in config.container_catalog(sd15)] == ["v15", "canny15"]
     assert config.container_catalog(sd15)[1] == {
         "name": "canny15",

@@ -10,7 +10,8 @@ def test_model_reads_an_uncompressed_prefix_and_gets_the_container_env(resources
     model = one(resources, "AWS::SageMaker::Model")
     container = model["PrimaryContainer"]
     source = container["ModelDataSource"]["S3DataSource"]
-    assert source["CompressionType"] == "None" and source["S3DataType"] == "S3Prefix"
+    assert source["CompressionType"] == "None"
+    assert source["S3DataType"] == "S3Prefix"
     assert text(source["S3Uri"]).endswith('"/models/default/"]]}')
     env = container["Environment"]
     assert set(env) == {
@@ -21,7 +22,8 @@ def test_model_reads_an_uncompressed_prefix_and_gets_the_container_env(resources
         "AWS_REGION",
         "AWS_DEFAULT_REGION",
     }
-    assert env["SDAPI_MODEL_ROOT"] == "/opt/ml/model" and env["SDAPI_DEFAULT_MODEL"] == "sd_xl_base_1.0"
+    assert env["SDAPI_MODEL_ROOT"] == "/opt/ml/model"
+    assert env["SDAPI_DEFAULT_MODEL"] == "sd_xl_base_1.0"
     assert "container-assets" in text(container["Image"])  # the DockerImageAsset, built at deploy
 
 
@@ -55,7 +57,8 @@ def test_endpoint_config_is_async_with_notifications_and_concurrency(resources):
         "ERROR_NOTIFICATION_TOPIC",
     ]
     topics = of_type(resources, "AWS::SNS::Topic")
-    assert notification["SuccessTopic"]["Ref"] in topics and notification["ErrorTopic"]["Ref"] in topics
+    assert notification["SuccessTopic"]["Ref"] in topics
+    assert notification["ErrorTopic"]["Ref"] in topics
     assert notification["SuccessTopic"] != notification["ErrorTopic"]
     assert config["AsyncInferenceConfig"]["ClientConfig"] == {"MaxConcurrentInvocationsPerInstance": 1}
 
@@ -67,7 +70,8 @@ def test_endpoint_has_the_catalog_name(resources):
 
 def test_scales_between_zero_and_max(resources):
     target = one(resources, "AWS::ApplicationAutoScaling::ScalableTarget")
-    assert target["MinCapacity"] == 0 and target["MaxCapacity"] == 1
+    assert target["MinCapacity"] == 0
+    assert target["MaxCapacity"] == 1
     assert target["ResourceId"] == "endpoint/sdapi-default/variant/AllTraffic"
 
 
@@ -77,9 +81,8 @@ def test_target_tracking_on_backlog_per_instance(resources):
     ]
     (tracking,) = [p for p in policies if p["PolicyType"] == "TargetTrackingScaling"]
     metric = tracking["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]
-    assert (
-        metric["MetricName"] == "ApproximateBacklogSizePerInstance" and metric["Namespace"] == "AWS/SageMaker"
-    )
+    assert metric["MetricName"] == "ApproximateBacklogSizePerInstance"
+    assert metric["Namespace"] == "AWS/SageMaker"
     assert metric["Dimensions"] == [{"Name": "EndpointName", "Value": "sdapi-default"}]
 
 
@@ -93,7 +96,9 @@ def alarm_on(resources, metric_name):
 
 def test_first_request_wakes_a_zero_endpoint_within_a_minute(resources):
     (alarm,) = alarm_on(resources, "HasBacklogWithoutCapacity")
-    assert alarm["Period"] == 60 and alarm["EvaluationPeriods"] == 1 and alarm["Threshold"] == 1
+    assert alarm["Period"] == 60
+    assert alarm["EvaluationPeriods"] == 1
+    assert alarm["Threshold"] == 1
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     policy = resources[alarm["AlarmActions"][0]["Ref"]]["Properties"]["StepScalingPolicyConfiguration"]
     assert policy["AdjustmentType"] == "ChangeInCapacity"
@@ -102,11 +107,9 @@ def test_first_request_wakes_a_zero_endpoint_within_a_minute(resources):
 
 def test_scales_in_to_min_after_the_idle_time(resources):
     (alarm,) = alarm_on(resources, "ApproximateBacklogSize")
-    assert (
-        alarm["EvaluationPeriods"] == 15
-        and alarm["Period"] == 60
-        and alarm["TreatMissingData"] == "breaching"
-    )
+    assert alarm["EvaluationPeriods"] == 15
+    assert alarm["Period"] == 60
+    assert alarm["TreatMissingData"] == "breaching"
     policy = resources[alarm["AlarmActions"][0]["Ref"]]["Properties"]["StepScalingPolicyConfiguration"]
     assert policy["AdjustmentType"] == "ExactCapacity"
     assert policy["StepAdjustments"] == [{"MetricIntervalUpperBound": 0, "ScalingAdjustment": 0}]
@@ -135,10 +138,15 @@ def test_execution_role_can_do_only_the_container_and_async_work(resources):
         "cloudwatch:PutMetricData",
     }
     puts = " ".join(granted["s3:PutObject"])
-    assert "/outputs/*" in puts and "/async-output/*" in puts and "/async-failure/*" in puts
-    assert "/inputs/" not in puts and "/models/" not in puts
+    assert "/outputs/*" in puts
+    assert "/async-output/*" in puts
+    assert "/async-failure/*" in puts
+    assert "/inputs/" not in puts
+    assert "/models/" not in puts
     gets = " ".join(granted["s3:GetObject"])
-    assert "/models/default/*" in gets and "/inputs/*" in gets and "/outputs/" not in gets
+    assert "/models/default/*" in gets
+    assert "/inputs/*" in gets
+    assert "/outputs/" not in gets
     assert granted["dynamodb:UpdateItem"] == [text({"Fn::GetAtt": [table_id(resources, "id"), "Arn"]})]
     assert all(":log-group:/aws/sagemaker/Endpoints/sdapi-default" in r for r in granted["logs:PutLogEvents"])
     assert granted["cloudwatch:PutMetricData"] == ['"*"']
@@ -163,5 +171,7 @@ def test_container_environment_parses_into_the_container_config(resources):
     assert set(env) - {"AWS_DEFAULT_REGION"} <= set(ContainerConfig.variables().values())
     resolved = {k: v if isinstance(v, str) else f"resolved-{k.lower()}" for k, v in env.items()}
     config = ContainerConfig.from_env(resolved)
-    assert config.jobs_table == "resolved-sdapi_jobs_table" and config.bucket == "resolved-sdapi_bucket"
-    assert str(config.model_root) == "/opt/ml/model" and config.default_model == "sd_xl_base_1.0"
+    assert config.jobs_table == "resolved-sdapi_jobs_table"
+    assert config.bucket == "resolved-sdapi_bucket"
+    assert str(config.model_root) == "/opt/ml/model"
+    assert config.default_model == "sd_xl_base_1.0"

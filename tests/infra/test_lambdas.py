@@ -26,7 +26,8 @@ def test_one_function_per_handler(resources):
 def test_runtime_tracing_and_logs(resources):
     roles = set()
     for fn in functions(resources):
-        assert fn["Runtime"] == "python3.12" and fn["Architectures"] == ["arm64"]
+        assert fn["Runtime"] == "python3.12"
+        assert fn["Architectures"] == ["arm64"]
         assert fn["TracingConfig"] == {"Mode": "Active"}
         assert fn["LoggingConfig"]["LogFormat"] == "JSON"
         group = resources[fn["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"]
@@ -50,8 +51,10 @@ def test_a_lambda_environment_parses_into_settings(resources):
     resolved = {k: v if isinstance(v, str) else f"resolved-{k.lower()}" for k, v in env.items()}
     settings = Settings.from_env(resolved)
     assert settings.jobs_table == "resolved-sdapi_jobs_table"
-    assert settings.presign_expiry_s == 3600 and settings.output_retention_days == 30
-    assert settings.allow_loopback_urls is False and settings.allow_http_urls is False
+    assert settings.presign_expiry_s == 3600
+    assert settings.output_retention_days == 30
+    assert settings.allow_loopback_urls is False
+    assert settings.allow_http_urls is False
     catalog = Catalog.model_validate(json.loads(env["SDAPI_CATALOG"]))
     assert catalog.default_pool == "default"
     assert catalog.pool("default").endpoint_name == "sdapi-default"

@@ -76,7 +76,8 @@ def test_keys_table_is_keyed_by_hash_with_key_id_index(resources):
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert [i["IndexName"] for i in table["GlobalSecondaryIndexes"]] == ["by_key_id"]
-    assert "by_key_id" in text(table) and "key_id" in text(table["GlobalSecondaryIndexes"][0]["KeySchema"])
+    assert "by_key_id" in text(table)
+    assert "key_id" in text(table["GlobalSecondaryIndexes"][0]["KeySchema"])
 
 
 def test_access_logs_are_delivered_by_bucket_policy_not_acl(resources):

@@ -94,7 +94,8 @@ def test_external_model_bucket_is_read_only_under_its_prefix(resources):
         for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
     reads = [s for s in statements if s.get("Sid") == "ReadModels" and "shared-models-bucket" in text(s)]
-    assert len(reads) == 1 and text(reads[0]["Resource"]).endswith(':s3:::shared-models-bucket/sd15/*"]]}')
+    assert len(reads) == 1
+    assert text(reads[0]["Resource"]).endswith(':s3:::shared-models-bucket/sd15/*"]]}')
 
 
 def test_catalog_routes_models_to_pools(resources):

@@ -28,8 +28,10 @@ def test_txt2img_waits_and_answers_images_parameters_info(env):
 
     status, body, _ = api.call("POST", "/sdapi/v1/txt2img", payload)
 
-    assert status == 200 and set(body) == {"images", "parameters", "info"}
-    assert body["images"] == [PNG_B64] and isinstance(json.loads(body["info"]), dict)
+    assert status == 200
+    assert set(body) == {"images", "parameters", "info"}
+    assert body["images"] == [PNG_B64]
+    assert isinstance(json.loads(body["info"]), dict)
     assert set(seed_blocks("002")[2]["output"]["parameters"]) <= set(body["parameters"])
 
 
@@ -42,7 +44,8 @@ def test_img2img_with_basic_auth(env):
         "POST", "/sdapi/v1/img2img", payload, key=None, headers={"Authorization": f"Basic {basic}"}
     )
 
-    assert status == 200 and body["parameters"]["init_images"] is None
+    assert status == 200
+    assert body["parameters"]["init_images"] is None
 
 
 def test_still_running_after_the_wait_is_202_then_the_result_route_answers(env):
@@ -51,13 +54,17 @@ def test_still_running_after_the_wait_is_202_then_the_result_route_answers(env):
 
     status, pending, _ = api.call("POST", "/sdapi/v1/txt2img", {"prompt": "a cat"})
 
-    assert status == 202 and pending["status"] == "queued" and pending["id"] in pending["detail"]
+    assert status == 202
+    assert pending["status"] == "queued"
+    assert pending["id"] in pending["detail"]
     assert api.call("GET", f"/sdapi/v1/jobs/{pending['id']}")[0] == 202
     progress = api.call("GET", f"/sdapi/v1/progress?id_task={pending['id']}")[1]
-    assert progress["progress"] == 0 and progress["state"]["job"] == pending["id"]
+    assert progress["progress"] == 0
+    assert progress["state"]["job"] == pending["id"]
     worker.finish_all()
     status, body, _ = api.call("GET", f"/sdapi/v1/jobs/{pending['id']}")
-    assert status == 200 and body["images"] == [PNG_B64]
+    assert status == 200
+    assert body["images"] == [PNG_B64]
     assert api.call("GET", f"/sdapi/v1/jobs/{pending['id']}", key=other_key(aws))[0] == 404
 
 
@@ -69,7 +76,8 @@ def test_progress_without_a_job_counts_the_default_pools_unfinished_jobs(env):
 
     status, body, _ = api.call("GET", "/sdapi/v1/progress")
 
-    assert status == 200 and body["state"]["job_count"] == 2
+    assert status == 200
+    assert body["state"]["job_count"] == 2
     worker.finish_all()
     assert api.call("GET", "/sdapi/v1/progress")[1]["state"]["job_count"] == 0
 
@@ -78,7 +86,9 @@ def test_failed_job_is_500_in_the_a1111_error_shape(env):
     api, worker, _ = env
     worker.fail_with = "CUDA out of memory"
     status, body, _ = api.call("POST", "/sdapi/v1/txt2img", {"prompt": "a cat"})
-    assert status == 500 and body["error"] == "JobFailed" and body["detail"] == "CUDA out of memory"
+    assert status == 500
+    assert body["error"] == "JobFailed"
+    assert body["detail"] == "CUDA out of memory"
 
 
 @pytest.mark.parametrize(
@@ -112,7 +122,8 @@ def test_refused_requests_use_the_a1111_error_shape(env, payload, status, field)
 def test_schema_errors_are_422_with_fastapi_details(env):
     api, _, _ = env
     status, body, _ = api.call("POST", "/sdapi/v1/txt2img", {"steps": "many"})
-    assert status == 422 and body["error"] == "RequestValidationError"
+    assert status == 422
+    assert body["error"] == "RequestValidationError"
     assert body["detail"][0]["loc"] == ["body", "steps"]
     assert api.call("POST", "/sdapi/v1/txt2img", {"steps": "many"}, key=None)[0] == 401
 
@@ -137,7 +148,8 @@ def test_listings(env):
     assert "DPM++ SDE" in [s["name"] for s in api.call("GET", "/sdapi/v1/samplers")[1]]
     assert api.call("GET", "/sdapi/v1/options")[1]["sd_model_checkpoint"] == "sd_xl_base_1.0"
     status, body, _ = api.call("GET", "/sdapi/v1/samplers", key=None)
-    assert status == 401 and body["error"] == "Unauthorized"
+    assert status == 401
+    assert body["error"] == "Unauthorized"
 
 
 def test_images_too_large_for_a_lambda_response_come_back_as_urls_with_a_warning(env, monkeypatch):
@@ -148,4 +160,6 @@ def test_images_too_large_for_a_lambda_response_come_back_as_urls_with_a_warning
 
     status, body, _ = api.call("POST", "/sdapi/v1/txt2img", {"prompt": "a cat"})
 
-    assert status == 200 and body["images"][0].startswith("http") and "6 MB" in body["warning"]
+    assert status == 200
+    assert body["images"][0].startswith("http")
+    assert "6 MB" in body["warning"]

@@ -38,13 +38,16 @@ def test_seed_000_run_then_status_until_completed(env):
 
     status, run, _ = api.call("POST", "/v2/sdxl/run", seed_request("000"))
 
-    assert status == 200 and run == {"id": run["id"], "status": "IN_QUEUE"}
+    assert status == 200
+    assert run == {"id": run["id"], "status": "IN_QUEUE"}
     assert api.call("GET", f"/v2/sdxl/status/{run['id']}")[1] == {"id": run["id"], "status": "IN_QUEUE"}
     worker.finish_all()
     status, body, _ = api.call("GET", f"/v2/sdxl/status/{run['id']}")
     expected = seed_blocks("000")[2]
-    assert status == 200 and list(body) == list(expected)
-    assert body["status"] == "COMPLETED" and isinstance(body["delayTime"], int)
+    assert status == 200
+    assert list(body) == list(expected)
+    assert body["status"] == "COMPLETED"
+    assert isinstance(body["delayTime"], int)
     assert body["output"]["images"] == [PNG_B64]
     assert isinstance(json.loads(body["output"]["info"]), dict)
     assert set(expected["output"]["parameters"]) <= set(body["output"]["parameters"])
@@ -57,14 +60,17 @@ def test_seed_002_runsync_waits_for_the_job(env):
 
     status, body, _ = api.call("POST", "/v2/sdxl/runsync", seed_request("002"))
 
-    assert status == 200 and body["status"] == "COMPLETED" and body["output"]["images"] == [PNG_B64]
+    assert status == 200
+    assert body["status"] == "COMPLETED"
+    assert body["output"]["images"] == [PNG_B64]
     assert set(body) == {"delayTime", "executionTime", "id", "output", "status"}
 
 
 def test_runsync_past_the_wait_answers_the_status_body(env):
     api, _, _ = env
     status, body, _ = api.call("POST", "/v2/sdxl/runsync?wait=0", seed_request("002"))
-    assert status == 200 and body == {"id": body["id"], "status": "IN_QUEUE"}
+    assert status == 200
+    assert body == {"id": body["id"], "status": "IN_QUEUE"}
 
 
 def test_seed_001_sdxl_checkpoint_with_sd15_controlnet_is_a_400_naming_both_families(env):
@@ -73,7 +79,8 @@ def test_seed_001_sdxl_checkpoint_with_sd15_controlnet_is_a_400_naming_both_fami
     status, body, _ = api.call("POST", "/v2/sdxl/run", seed_request("001"))
 
     assert status == 400, body
-    assert "sd15" in body["error"] and "sdxl" in body["error"]
+    assert "sd15" in body["error"]
+    assert "sdxl" in body["error"]
     assert body["errors"][0]["field"].startswith("input.payload.alwayson_scripts.controlnet.args[0]")
     assert JobsTable(aws.jobs_table).queued("sdxl") == []
 
@@ -87,7 +94,8 @@ def test_seed_001_with_an_sd15_checkpoint_is_accepted_and_returns_the_detected_m
 
     status, run, _ = api.call("POST", "/v2/sd15/run", request)
 
-    assert status == 200 and run["status"] == "IN_QUEUE"
+    assert status == 200
+    assert run["status"] == "IN_QUEUE"
     worker.finish_all()
     body = api.call("GET", f"/v2/sd15/status/{run['id']}")[1]
     assert len(body["output"]["images"]) == 2  # the generated image, then the canny map
@@ -99,20 +107,25 @@ def test_cancel_retry_purge_and_health(env):
     second = api.call("POST", "/v2/sdxl/run", seed_request("002"))[1]
 
     status, cancelled, _ = api.call("POST", f"/v2/sdxl/cancel/{first['id']}")
-    assert status == 200 and cancelled["status"] == "CANCELLED"
+    assert status == 200
+    assert cancelled["status"] == "CANCELLED"
     status, conflict, _ = api.call("POST", f"/v2/sdxl/retry/{first['id']}")
-    assert status == 409 and "error" in conflict
+    assert status == 409
+    assert "error" in conflict
     health = api.call("GET", "/v2/sdxl/health")[1]
-    assert health["jobs"]["inQueue"] == 1 and set(health["workers"]) == {"idle", "running"}
+    assert health["jobs"]["inQueue"] == 1
+    assert set(health["workers"]) == {"idle", "running"}
     assert api.call("POST", "/v2/sdxl/purge-queue")[1] == {"removed": 1, "status": "completed"}
     assert api.call("GET", f"/v2/sdxl/status/{second['id']}")[1]["status"] == "CANCELLED"
 
     third = api.call("POST", "/v2/sdxl/run", seed_request("002"))[1]
     Worker(aws.settings, fail_with="CUDA out of memory").finish(third["id"])
     failed = api.call("GET", f"/v2/sdxl/status/{third['id']}")[1]
-    assert failed["status"] == "FAILED" and failed["error"] == "CUDA out of memory"
+    assert failed["status"] == "FAILED"
+    assert failed["error"] == "CUDA out of memory"
     status, retried, _ = api.call("POST", f"/v2/sdxl/retry/{third['id']}")
-    assert status == 200 and retried == {"id": third["id"], "status": "IN_QUEUE"}
+    assert status == 200
+    assert retried == {"id": third["id"], "status": "IN_QUEUE"}
     assert JobsTable(aws.jobs_table).get(third["id"]).state == JobState.QUEUED
 
 
@@ -121,12 +134,15 @@ def test_plain_input_shape_and_listing_calls(env):
     status, run, _ = api.call(
         "POST", "/v2/sdxl/run", {"input": {"prompt": "a cat", "width": 64, "height": 64}}
     )
-    assert status == 200 and run["status"] == "IN_QUEUE"
+    assert status == 200
+    assert run["status"] == "IN_QUEUE"
 
     status, listing, _ = api.call(
         "POST", "/v2/sdxl/run", {"input": {"api": {"method": "GET", "endpoint": "/sdapi/v1/sd-models"}}}
     )
-    assert status == 200 and listing["status"] == "COMPLETED" and listing["id"].startswith("listing-")
+    assert status == 200
+    assert listing["status"] == "COMPLETED"
+    assert listing["id"].startswith("listing-")
     assert {m["model_name"] for m in listing["output"]} >= {"sd_xl_base_1.0"}
 
 
@@ -156,19 +172,22 @@ def test_bad_images_unknown_endpoints_other_owners_and_missing_keys(env):
     request = seed_request("000")
     request["input"]["payload"]["init_images"] = ["bm90IGFuIGltYWdl"]
     status, body, _ = api.call("POST", "/v2/sdxl/run", request)
-    assert status == 400 and body["errors"][0]["field"] == "input.payload.init_images[0]"
+    assert status == 400
+    assert body["errors"][0]["field"] == "input.payload.init_images[0]"
 
     assert api.call("POST", "/v2/nope/run", seed_request("002"))[0] == 404
     run = api.call("POST", "/v2/sdxl/run", seed_request("002"))[1]
     assert api.call("GET", f"/v2/sdxl/status/{run['id']}", key=other_key(aws))[0] == 404
     assert api.call("GET", f"/v2/sd15/status/{run['id']}")[0] == 404
     status, body, _ = api.call("POST", "/v2/sdxl/run", seed_request("002"), key=None)
-    assert status == 401 and body == {"error": "invalid or missing API key"}
+    assert status == 401
+    assert body == {"error": "invalid or missing API key"}
 
 
 def test_a_webhook_url_refused_by_the_guard_names_the_webhook_field(env):
     api, _, aws = env
     request = dict(seed_request("002"), webhook="https://10.0.0.7/hook")
     status, body, _ = api.call("POST", "/v2/sdxl/run", request)
-    assert status == 400 and body["errors"][0]["field"] == "webhook"
+    assert status == 400
+    assert body["errors"][0]["field"] == "webhook"
     assert JobsTable(aws.jobs_table).queued("sdxl") == []

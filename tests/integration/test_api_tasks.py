@@ -51,21 +51,25 @@ def test_seed_004_v1alpha2(env):
         "output_location": f"s3://{aws.bucket}/outputs/output/test-i2i",
     }
     record = JobsTable(aws.jobs_table).get("test-i2i")
-    assert record.task == "img2img" and record.output_prefix == "outputs/output/test-i2i/"
+    assert record.task == "img2img"
+    assert record.output_prefix == "outputs/output/test-i2i/"
     assert record.summary["init_image_count"] == 1
 
     status, again, _ = api.call("POST", "/v1alpha2", v1alpha2(server))
-    assert status == 409 and again["error"]["type"] == "Conflict"
+    assert status == 409
+    assert again["error"]["type"] == "Conflict"
 
     status, state, _ = api.call("GET", "/v1alpha2/test-i2i")
-    assert (
-        status == 200 and state["result"] is None and state["status"] == "queued" and state["context"] == ""
-    )
+    assert status == 200
+    assert state["result"] is None
+    assert state["status"] == "queued"
+    assert state["context"] == ""
     Worker(aws.settings).finish("test-i2i")
     state = api.call("GET", "/v1alpha2/test-i2i")[1]
-    assert state["result"] is True and state["image_url"] == [
+    assert state["result"] is True
+    assert (state["image_url"] == [
         f"s3://{aws.bucket}/outputs/output/test-i2i/0.png"
-    ]
+    ])
     assert api.call("GET", "/v1alpha2/test-i2i", key=other_key(aws))[0] == 404
 
 
@@ -81,7 +85,8 @@ def test_seed_004_v1alpha1(env):
         "output_location": f"s3://{aws.bucket}/outputs/test-i2i",
     }
     record = JobsTable(aws.jobs_table).get("test-i2i")
-    assert record.pool == "sd15" and record.model == "v1-5-pruned-emaonly"
+    assert record.pool == "sd15"
+    assert record.model == "v1-5-pruned-emaonly"
 
 
 def test_errors_name_the_task_fields(env):
@@ -89,24 +94,26 @@ def test_errors_name_the_task_fields(env):
     body = v1alpha2(server)
     body["task"]["content"]["width"] = 500
     status, answer, _ = api.call("POST", "/v1alpha2", body)
-    assert status == 400 and answer["error"]["fields"][0]["field"] == "task.content.width"
+    assert status == 400
+    assert answer["error"]["fields"][0]["field"] == "task.content.width"
 
     body = v1alpha2(server)
     body["task"]["metadata"]["tasktype"] = "upscale"
     status, answer, _ = api.call("POST", "/v1alpha2", body)
-    assert status == 400 and answer["error"]["fields"][0]["field"] == "task.metadata.tasktype"
+    assert status == 400
+    assert answer["error"]["fields"][0]["field"] == "task.metadata.tasktype"
 
     body = v1alpha2(server)
     body["task"]["content"]["alwayson_scripts"]["image_link"] = server.url_for("/missing.png")
     status, answer, _ = api.call("POST", "/v1alpha2", body)
-    assert (
-        status == 400 and answer["error"]["fields"][0]["field"] == "task.content.alwayson_scripts.image_link"
-    )
+    assert status == 400
+    assert answer["error"]["fields"][0]["field"] == "task.content.alwayson_scripts.image_link"
 
     body = v1alpha1(server)
     body["alwayson_scripts"]["image_link"] = "https://169.254.169.254/latest/meta-data"
     status, answer, _ = api.call("POST", "/v1alpha1", body)
-    assert status == 400 and answer["error"]["fields"][0]["field"] == "alwayson_scripts.image_link"
+    assert status == 400
+    assert answer["error"]["fields"][0]["field"] == "alwayson_scripts.image_link"
 
     assert api.call("POST", "/v1alpha2", v1alpha2(server), key=None)[0] == 401
     assert JobsTable(aws.jobs_table).get("test-i2i") is None

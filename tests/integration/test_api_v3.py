@@ -39,21 +39,30 @@ def test_seed_003_img2img_is_processing_then_fetch_gives_success(env):
         "POST", "/api/v3/img2img", seed_body(server, api.key), key=None, host="sd.example.com"
     )
 
-    assert status == 200 and body["status"] == "processing", body
-    assert isinstance(body["id"], int) and body["output"] == [] and body["eta"] > 0
+    assert status == 200, body
+    assert body["status"] == "processing", body
+    assert isinstance(body["id"], int)
+    assert body["output"] == []
+    assert body["eta"] > 0
     assert body["fetch_result"] == f"https://sd.example.com/api/v3/fetch/{body['id']}"
-    assert len(body["future_links"]) == 1 and f"outputs/{body['id']}/0.png" in body["future_links"][0]
-    assert body["meta"]["W"] == 512 and body["meta"]["prompt"] == "a cat sitting on a bench"
+    assert len(body["future_links"]) == 1
+    assert f"outputs/{body['id']}/0.png" in body["future_links"][0]
+    assert body["meta"]["W"] == 512
+    assert body["meta"]["prompt"] == "a cat sitting on a bench"
     record = JobsTable(aws.jobs_table).get(str(body["id"]))
-    assert record.task == "img2img" and record.summary["init_image_count"] == 1
+    assert record.task == "img2img"
+    assert record.summary["init_image_count"] == 1
 
     fetched = api.call("POST", f"/api/v3/fetch/{body['id']}", {"key": api.key}, key=None)[1]
     assert fetched["status"] == "processing"
     worker.finish_all()
     status, done, _ = api.call("POST", f"/api/v3/fetch/{body['id']}", {"key": api.key}, key=None)
     expected = next(b for b in seed_blocks("003") if isinstance(b, dict) and b.get("status") == "success")
-    assert status == 200 and set(expected) <= set(done) and done["status"] == "success"
-    assert done["output"][0].startswith("http") and done["id"] == body["id"]
+    assert status == 200
+    assert set(expected) <= set(done)
+    assert done["status"] == "success"
+    assert done["output"][0].startswith("http")
+    assert done["id"] == body["id"]
 
 
 def test_text2img_answers_success_when_the_job_finishes_within_the_wait(env):
@@ -68,7 +77,9 @@ def test_text2img_answers_success_when_the_job_finishes_within_the_wait(env):
         key=None,
     )
 
-    assert status == 200 and body["status"] == "success" and body["output"] == [PNG_B64]
+    assert status == 200
+    assert body["status"] == "success"
+    assert body["output"] == [PNG_B64]
 
 
 def test_inpaint_fetches_both_urls(env):
@@ -80,7 +91,8 @@ def test_inpaint_fetches_both_urls(env):
         "mask_image": server.url_for("/mask.png"),
     }
     status, answer, _ = api.call("POST", "/api/v3/inpaint", body, key=None)
-    assert status == 200 and answer["status"] == "processing"
+    assert status == 200
+    assert answer["status"] == "processing"
     assert JobsTable(aws.jobs_table).get(str(answer["id"])).task == "inpaint"
 
 
@@ -96,7 +108,8 @@ def test_bad_image_urls_are_400_naming_init_image(env, url, reason):
     api, _, aws, server = env
     body = {"key": api.key, "prompt": "x", "init_image": server.url_for(url) if url.startswith("/") else url}
     status, answer, _ = api.call("POST", "/api/v3/img2img", body, key=None)
-    assert status == 400 and answer["status"] == "error"
+    assert status == 400
+    assert answer["status"] == "error"
     assert list(answer["messege"]) == ["init_image"]
     assert JobsTable(aws.jobs_table).queued("sdxl") == []
 
@@ -106,13 +119,16 @@ def test_validation_errors_use_messege(env):
     status, body, _ = api.call(
         "POST", "/api/v3/text2img", {"key": api.key, "width": "2048", "samples": 9}, key=None
     )
-    assert status == 400 and set(body["messege"]) == {"width", "samples"}
+    assert status == 400
+    assert set(body["messege"]) == {"width", "samples"}
     status, body, _ = api.call("POST", "/api/v3/text2img", {"key": api.key, "width": "1004"}, key=None)
-    assert status == 400 and list(body["messege"]) == ["width"]
+    assert status == 400
+    assert list(body["messege"]) == ["width"]
     status, body, _ = api.call(
         "POST", "/api/v3/text2img", {"key": api.key, "num_inference_steps": 500}, key=None
     )
-    assert status == 400 and "num_inference_steps" in body["messege"]
+    assert status == 400
+    assert "num_inference_steps" in body["messege"]
 
 
 def test_failed_jobs_system_load_and_keys(env):
@@ -123,9 +139,13 @@ def test_failed_jobs_system_load_and_keys(env):
     assert failed == {"status": "failed", "id": answer["id"], "message": "out of memory"}
 
     load = api.call("POST", "/api/v3/system_load", {"key": api.key}, key=None)[1]
-    assert load["status"] == "ok" and isinstance(load["queue_num"], int) and "queue_time" in load
+    assert load["status"] == "ok"
+    assert isinstance(load["queue_num"], int)
+    assert "queue_time" in load
 
     status, body, _ = api.call("POST", "/api/v3/system_load", {"key": "wrong"}, key=None)
-    assert status == 401 and body == {"status": "error", "message": "invalid or missing API key"}
+    assert status == 401
+    assert body == {"status": "error", "message": "invalid or missing API key"}
     status, body, _ = api.call("POST", f"/api/v3/fetch/{new_id()}", {"key": api.key}, key=None)
-    assert status == 404 and body["status"] == "error"
+    assert status == 404
+    assert body["status"] == "error"

@@ -180,7 +180,8 @@ def test_a_sagemaker_timeout_is_timed_out(completion, service, aws, make_job):
 
     assert outcome == Outcome.TIMED_OUT
     record = service.get(job.id, "alice")
-    assert record.state == JobState.TIMED_OUT and "timed out" in record.error
+    assert record.state == JobState.TIMED_OUT
+    assert "timed out" in record.error
 
 
 def test_a_failure_without_details_uses_sagemakers_reason(completion, service, aws, make_job):

@@ -68,9 +68,11 @@ def test_every_state_change_is_published_in_order_with_a_summary(aws, pipeline, 
         "job.progress",
         "job.completed",
     ]
-    assert {e["id"] for e in events} == {job_id} and {e["owner"] for e in events} == {"alice"}
+    assert {e["id"] for e in events} == {job_id}
+    assert {e["owner"] for e in events} == {"alice"}
     done = events[-1]
-    assert done["state"] == "COMPLETED" and done["dialect"] == "native"
+    assert done["state"] == "COMPLETED"
+    assert done["dialect"] == "native"
     assert done["data"]["outputs"] == [f"outputs/{job_id}/0.png", f"outputs/{job_id}/1.png"]
     assert done["data"]["output_uris"][0] == f"s3://{aws.bucket}/outputs/{job_id}/0.png"
     assert done["data"]["parameters"]["prompt"] == "an astronaut riding a horse"

@@ -53,7 +53,8 @@ def test_when_the_enqueue_fails_then_the_job_is_failed_not_stuck(pipeline, aws, 
         service.submit(job)
 
     stored = table.get(job.id)
-    assert stored.state == JobState.FAILED and stored.error == ENQUEUE_FAILED
+    assert stored.state == JobState.FAILED
+    assert stored.error == ENQUEUE_FAILED
     [counters] = table.counters(["sdxl"])
     assert (counters.queued, counters.failed) == (0, 1)
     assert table.overdue("sdxl", time.time() + 10**6) == [], "nothing left for anyone to finish"

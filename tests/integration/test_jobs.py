@@ -77,7 +77,8 @@ def test_wait_returns_when_the_job_ends_or_the_time_is_up(service, aws, make_job
 
     service.sleep = sleep
     done = service.wait(job.id, "alice", timeout_s=5, poll_s=0.1)
-    assert done.state == JobState.CANCELLED and sleeps == [0.1]
+    assert done.state == JobState.CANCELLED
+    assert sleeps == [0.1]
 
     other = make_job()
     service.submit(other)
@@ -96,7 +97,9 @@ def test_retry_requeues_a_failed_job_with_the_next_attempt(service, aws, make_jo
 
     retried = service.retry(job.id, "alice")
 
-    assert retried.state == JobState.QUEUED and retried.attempt == 1 and retried.error is None
+    assert retried.state == JobState.QUEUED
+    assert retried.attempt == 1
+    assert retried.error is None
     assert invoked[0][2] == f"{job.id}:1"
     stored = boto3.client("s3").get_object(Bucket=aws.bucket, Key=f"inputs/{job.id}.json")["Body"].read()
     assert b'"attempt":1' in stored
@@ -152,7 +155,9 @@ def test_outputs_as_presigned_urls_and_base64(service, aws, make_job):
     urls = service.image_urls(record)
     images = service.images_base64(record, include_maps=False)
 
-    assert len(urls) == 2 and f"outputs/{job.id}/0.png" in urls[0] and "Signature" in urls[0]
+    assert len(urls) == 2
+    assert f"outputs/{job.id}/0.png" in urls[0]
+    assert "Signature" in urls[0]
     assert images == [base64.b64encode(b"image-0").decode()]
 
 
@@ -160,7 +165,8 @@ def test_uploads_are_presigned_and_only_readable_by_their_owner(service, aws, pn
     upload = service.upload_url("alice", "image/png")
     boto3.client("s3").put_object(Bucket=aws.bucket, Key=upload.key, Body=base64.b64decode(png_b64))
 
-    assert upload.key.startswith("uploads/alice/") and "X-Amz-Signature" in upload.url
+    assert upload.key.startswith("uploads/alice/")
+    assert "X-Amz-Signature" in upload.url
     assert service.read_upload(upload.reference, "alice", "init_images[0]") == png_b64
     with pytest.raises(InvalidRequest) as raised:
         service.read_upload(upload.reference, "bob", "init_images[0]")

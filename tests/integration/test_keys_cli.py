@@ -22,15 +22,20 @@ def test_create_list_revoke(aws, capsys, monkeypatch):
     monkeypatch.setenv("SDAPI_KEYS_TABLE", aws.keys_table)
 
     code, created = run(capsys, "create", "--owner", "team-a", "--name", "ci")
-    assert code == 0 and created["key"].startswith("sd_") and created["webhook_secret"].startswith("whsec_")
+    assert code == 0
+    assert created["key"].startswith("sd_")
+    assert created["webhook_secret"].startswith("whsec_")
     assert Authenticator(KeysTable(aws.keys_table)).authenticate(created["key"]).owner == "team-a"
 
     code, listed = run(capsys, "list")
-    assert code == 0 and [k["key_id"] for k in listed] == [created["key_id"]]
-    assert created["key"] not in json.dumps(listed) and "webhook_secret" not in listed[0]
+    assert code == 0
+    assert [k["key_id"] for k in listed] == [created["key_id"]]
+    assert created["key"] not in json.dumps(listed)
+    assert "webhook_secret" not in listed[0]
 
     code, revoked = run(capsys, "revoke", created["key_id"])
-    assert code == 0 and revoked["revoked"] is True
+    assert code == 0
+    assert revoked["revoked"] is True
     with pytest.raises(Unauthorized):
         Authenticator(KeysTable(aws.keys_table)).authenticate(created["key"])
 

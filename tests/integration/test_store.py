@@ -73,10 +73,14 @@ def test_transition_moves_counters_and_leaves_the_index_when_terminal(store, mak
         exec_ms=2500,
     )
 
-    assert running.state == JobState.IN_PROGRESS and running.deadline_at == 1601.0
-    assert done.state == JobState.COMPLETED and done.active_pool is None and done.deadline_at is None
+    assert running.state == JobState.IN_PROGRESS
+    assert running.deadline_at == 1601.0
+    assert done.state == JobState.COMPLETED
+    assert done.active_pool is None
+    assert done.deadline_at is None
     stored = store.get(job.id)
-    assert stored.outputs == ["outputs/x/0.png"] and stored.active_pool is None
+    assert stored.outputs == ["outputs/x/0.png"]
+    assert stored.active_pool is None
     counters = gauges(store)
     assert (counters.queued, counters.in_progress, counters.completed) == (0, 0, 1)
     assert counters.mean_execution_s == 2.5
@@ -112,7 +116,8 @@ def test_retry_transition_counts_retried_and_rejoins_the_index(store, make_job):
         job.id, JobState.QUEUED, expected=[JobState.FAILED], updates={"attempt": 1, "deadline_at": 5000.0}
     )
 
-    assert again.active_pool == "sdxl" and again.attempt == 1
+    assert again.active_pool == "sdxl"
+    assert again.attempt == 1
     counters = gauges(store)
     assert (counters.queued, counters.failed, counters.retried) == (1, 1, 1)
 

@@ -49,9 +49,13 @@ def test_submit_writes_the_input_the_item_and_the_counters(service, aws, make_jo
     assert json.loads(body)["init_images"] == [png_b64]
     stored = JobsTable(aws.jobs_table).get(job.id)
     assert stored.state == JobState.QUEUED
-    assert stored.track_id == "t-1" and stored.context == {"user": 7} and stored.request == {"prompt": "x"}
-    assert "init_images" not in stored.summary and stored.summary["width"] == 1024
-    assert stored.active_pool == "sdxl" and stored.deadline_at > stored.created_at
+    assert stored.track_id == "t-1"
+    assert stored.context == {"user": 7}
+    assert stored.request == {"prompt": "x"}
+    assert "init_images" not in stored.summary
+    assert stored.summary["width"] == 1024
+    assert stored.active_pool == "sdxl"
+    assert stored.deadline_at > stored.created_at
     assert stored.expires_at > stored.created_at + 29 * 86400
     assert counters(aws)["queued"] == 1
 
@@ -103,7 +107,8 @@ def test_enqueue_failure_leaves_a_failed_job_not_a_queued_one(service, aws, make
     assert stored.state == JobState.FAILED
     assert stored.error == ENQUEUE_FAILED  # the AWS detail (endpoint names, accounts) is logged, never shown
     assert stored.active_pool is None
-    assert counters(aws)["queued"] == 0 and counters(aws)["failed"] == 1
+    assert counters(aws)["queued"] == 0
+    assert counters(aws)["failed"] == 1
 
 
 def test_idempotency_key_returns_the_first_job(service, aws, aws_calls, make_job):

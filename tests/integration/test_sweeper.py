@@ -37,11 +37,13 @@ def test_a_queued_job_past_its_ttl_is_timed_out_and_its_webhook_fires(
 
     assert report["timed_out"] == [record.id]
     stored = table.get(record.id)
-    assert stored.state == JobState.TIMED_OUT and "time to live" in stored.error
+    assert stored.state == JobState.TIMED_OUT
+    assert "time to live" in stored.error
     assert stored.active_pool is None, "left the deadline index"
     [request] = [r for r, _ in httpserver.log]
     payload = Webhook(api_key.webhook_secret).verify(request.get_data(as_text=True), dict(request.headers))
-    assert payload["type"] == "job.timed_out" and payload["data"]["state"] == "TIMED_OUT"
+    assert payload["type"] == "job.timed_out"
+    assert payload["data"]["state"] == "TIMED_OUT"
     assert stored.webhook_status == "delivered"
 
 
@@ -60,7 +62,8 @@ def test_a_job_whose_completion_never_comes_times_out_after_its_execution_timeou
     pipeline.sweep()
 
     stored = table.get(record.id)
-    assert stored.state == JobState.TIMED_OUT and "execution timeout (5 s)" in stored.error
+    assert stored.state == JobState.TIMED_OUT
+    assert "execution timeout (5 s)" in stored.error
     late = pipeline.complete([notification(record.id, manifest=manifest(record.id))])
     assert late == {"batchItemFailures": []}
     assert table.get(record.id).state == JobState.TIMED_OUT, "a late completion changes nothing"

@@ -68,7 +68,8 @@ def test_given_a_completed_runpod_job_then_its_status_body_arrives_signed(
     [request] = requests_to(httpserver)
     payload = Webhook(api_key.webhook_secret).verify(request.get_data(as_text=True), dict(request.headers))
     assert request.headers["webhook-id"] == f"{record.id}.completed.0"
-    assert payload["id"] == record.id and payload["status"] == "COMPLETED"
+    assert payload["id"] == record.id
+    assert payload["status"] == "COMPLETED"
     assert base64.b64decode(payload["output"]["images"][0]) == PNG
     assert JobsTable(pipeline.resources.jobs_table).get(record.id).webhook_status == "delivered"
 
@@ -81,9 +82,11 @@ def test_given_a_v3_job_then_the_fetch_body_arrives_with_its_track_id(pipeline, 
 
     [request] = requests_to(httpserver)
     payload = Webhook(api_key.webhook_secret).verify(request.get_data(as_text=True), dict(request.headers))
-    assert payload["status"] == "success" and payload["id"] == int(record.id)
+    assert payload["status"] == "success"
+    assert payload["id"] == int(record.id)
     assert payload["track_id"] == "order-77"
-    assert len(payload["output"]) == 1 and payload["output"][0].startswith("http")
+    assert len(payload["output"]) == 1
+    assert payload["output"][0].startswith("http")
 
 
 def test_given_a_v3_job_that_asked_for_base64_then_the_webhook_carries_the_images_inline(
@@ -109,7 +112,8 @@ def test_given_a_failed_task_job_then_the_notification_carries_its_context(
 
     [request] = requests_to(httpserver)
     payload = Webhook(api_key.webhook_secret).verify(request.get_data(as_text=True), dict(request.headers))
-    assert payload["id"] == record.id and payload["result"] is False
+    assert payload["id"] == record.id
+    assert payload["result"] is False
     assert payload["context"] == {"batch": 9}
     assert payload["output_url"].startswith("s3://")
     assert request.headers["webhook-id"] == f"{record.id}.failed.0"
@@ -165,7 +169,8 @@ def test_given_a_500_then_it_is_retried_with_the_same_webhook_id(pipeline, submi
     pipeline.pump_webhooks()
 
     [(retry, delay_s)] = pipeline.release_delayed()
-    assert retry["delivery"] == 2 and retry["last_error"] == "HTTP 500"
+    assert retry["delivery"] == 2
+    assert retry["last_error"] == "HTTP 500"
     assert 5 <= delay_s <= 10
     assert JobsTable(pipeline.resources.jobs_table).get(record.id).webhook_status == "pending"
     pipeline.pump_webhooks()
@@ -187,7 +192,8 @@ def test_given_429_with_retry_after_then_the_retry_waits_that_long(pipeline, sub
     pipeline.pump_webhooks()
 
     [(retry, delay_s)] = pipeline.release_delayed()
-    assert retry["delivery"] == 2 and retry["last_error"] == "HTTP 429"
+    assert retry["delivery"] == 2
+    assert retry["last_error"] == "HTTP 429"
     assert 118 <= delay_s <= 120
 
 
@@ -215,9 +221,11 @@ def test_given_a_400_then_it_fails_at_once_into_the_dlq(pipeline, submit, httpse
 
     assert len(requests_to(httpserver)) == 1
     [dead] = pipeline.dead_letters()
-    assert dead["webhook_id"] == f"{record.id}.completed.0" and dead["last_error"] == "HTTP 400"
+    assert dead["webhook_id"] == f"{record.id}.completed.0"
+    assert dead["last_error"] == "HTTP 400"
     stored = JobsTable(pipeline.resources.jobs_table).get(record.id)
-    assert stored.webhook_status == "failed" and stored.webhook_error == "HTTP 400"
+    assert stored.webhook_status == "failed"
+    assert stored.webhook_error == "HTTP 400"
 
 
 def test_given_410_then_retries_stop(pipeline, submit, httpserver):
@@ -229,7 +237,8 @@ def test_given_410_then_retries_stop(pipeline, submit, httpserver):
     assert len(requests_to(httpserver)) == 1
     assert pipeline.release_delayed() == []
     stored = JobsTable(pipeline.resources.jobs_table).get(record.id)
-    assert stored.webhook_status == "failed" and "410" in stored.webhook_error
+    assert stored.webhook_status == "failed"
+    assert "410" in stored.webhook_error
 
 
 def test_given_a_redirect_then_it_is_not_followed(pipeline, submit, httpserver):
@@ -243,7 +252,8 @@ def test_given_a_redirect_then_it_is_not_followed(pipeline, submit, httpserver):
 
     assert [r.path for r in requests_to(httpserver)] == ["/moved"]
     stored = JobsTable(pipeline.resources.jobs_table).get(record.id)
-    assert stored.webhook_status == "failed" and "redirects are not followed" in stored.webhook_error
+    assert stored.webhook_status == "failed"
+    assert "redirects are not followed" in stored.webhook_error
 
 
 def test_when_the_last_try_fails_then_the_message_is_dead_lettered(pipeline, submit, httpserver):
@@ -254,10 +264,12 @@ def test_when_the_last_try_fails_then_the_message_is_dead_lettered(pipeline, sub
 
     assert len(requests_to(httpserver)) == 3, "webhook_max_attempts=3"
     [dead] = pipeline.dead_letters()
-    assert dead["delivery"] == 3 and dead["job_id"] == record.id
+    assert dead["delivery"] == 3
+    assert dead["job_id"] == record.id
     assert "gave up after 3 attempts" in dead["last_error"]
     stored = JobsTable(pipeline.resources.jobs_table).get(record.id)
-    assert stored.webhook_status == "failed" and "HTTP 503" in stored.webhook_error
+    assert stored.webhook_status == "failed"
+    assert "HTTP 503" in stored.webhook_error
 
 
 def test_duplicate_completion_notifications_deliver_one_webhook(pipeline, submit, httpserver):
@@ -312,6 +324,7 @@ def test_a_webhook_url_that_turned_private_is_refused_at_delivery(pipeline, subm
 
     assert requests_to(httpserver) == []
     stored = JobsTable(pipeline.resources.jobs_table).get(record.id)
-    assert stored.webhook_status == "failed" and "private" in stored.webhook_error
+    assert stored.webhook_status == "failed"
+    assert "private" in stored.webhook_error
     [dead] = pipeline.dead_letters()
     assert dead["delivery"] == 1

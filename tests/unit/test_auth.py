@@ -61,7 +61,8 @@ def test_a_created_key_authenticates_and_only_its_hash_is_stored():
     principal = Authenticator(keys).authenticate(created.key)
 
     assert principal == Principal(owner="alice", key_id=created.key_id)
-    assert created.key.startswith("sd_") and created.webhook_secret.startswith("whsec_")
+    assert created.key.startswith("sd_")
+    assert created.webhook_secret.startswith("whsec_")
     (stored,) = keys.records.values()
     assert stored["key_hash"] == hash_key(created.key)
     assert created.key not in str(stored)

@@ -7,7 +7,8 @@ from sdapi.ids import MAX_ID, created_at, is_generated, is_valid, new_id
 
 def test_ids_are_integers_below_2_to_the_53():
     job_id = new_id()
-    assert job_id.isdigit() and 0 < int(job_id) <= MAX_ID < 2**53
+    assert job_id.isdigit()
+    assert 0 < int(job_id) <= MAX_ID < 2**53
 
 
 def test_ids_are_ordered_by_time():
@@ -23,7 +24,8 @@ def test_the_embedded_time_comes_back():
 
 def test_ids_far_in_the_future_still_fit():
     assert int(new_id(4_000_000_000.0)) < 2**53
-    assert is_generated(new_id()) and not is_generated("abc")
+    assert is_generated(new_id())
+    assert not is_generated("abc")
 
 
 def test_caller_chosen_ids_follow_the_job_id_pattern():

@@ -31,7 +31,8 @@ def test_missing_padding_is_tolerated_and_bytes_round_trip():
 def test_too_many_bytes_is_refused_before_decoding():
     with pytest.raises(InvalidRequest) as raised:
         decode_base64("A" * 4000, "mask.image", Limits(max_image_bytes=1000))
-    assert raised.value.problems[0].field == "mask.image" and "larger than" in raised.value.problems[0].reason
+    assert raised.value.problems[0].field == "mask.image"
+    assert "larger than" in raised.value.problems[0].reason
 
 
 def test_a_truncated_png_is_refused():

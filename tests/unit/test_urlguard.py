@@ -144,7 +144,8 @@ def test_redirects_are_refused_naming_the_field(httpserver: HTTPServer):
     with pytest.raises(UrlRefused) as raised:
         fetch_image(httpserver.url_for("/r"), "init_image", policy=LOCAL)
 
-    assert raised.value.field_name == "init_image" and "redirect" in raised.value.reason
+    assert raised.value.field_name == "init_image"
+    assert "redirect" in raised.value.reason
 
 
 def test_guarded_request_returns_redirects_without_following(httpserver: HTTPServer):
@@ -155,7 +156,8 @@ def test_guarded_request_returns_redirects_without_following(httpserver: HTTPSer
     response = guarded_request("POST", httpserver.url_for("/hook"), "webhook", body=b"{}",
                                headers={"Content-Type": "application/json"}, policy=LOCAL)
 
-    assert response.status == 307 and response.headers["location"] == "http://10.0.0.1/"
+    assert response.status == 307
+    assert response.headers["location"] == "http://10.0.0.1/"
 
 
 def test_oversized_bodies_are_refused_while_streaming(httpserver: HTTPServer):
@@ -181,7 +183,8 @@ def test_non_images_and_errors_are_refused(httpserver: HTTPServer):
     with pytest.raises(UrlRefused) as missing:
         fetch_image(httpserver.url_for("/missing"), "init_image", policy=LOCAL)
 
-    assert "not an image" in not_image.value.reason and "404" in missing.value.reason
+    assert "not an image" in not_image.value.reason
+    assert "404" in missing.value.reason
 
 
 def test_unreachable_hosts_raise_unreachable_for_requests_and_refusal_for_fetches():
@@ -233,7 +236,8 @@ def test_tls_certificates_are_checked(tmp_path):
 
 def test_policy_from_settings(settings):
     policy = UrlPolicy.from_settings(settings.model_copy(update={"allow_loopback_urls": True}))
-    assert policy.allow_loopback and not policy.allow_http
+    assert policy.allow_loopback
+    assert not policy.allow_http
     assert policy.max_bytes == settings.limits.max_image_bytes
 
 

@@ -36,8 +36,10 @@ def test_seed_001_sdxl_checkpoint_with_an_sd15_controlnet_names_both_families(ma
 
     assert list(found) == ["controlnet[0].model"]
     reason = found["controlnet[0].model"]
-    assert "control_v11p_sd15_canny" in reason and "sd_xl_base_1.0" in reason
-    assert "sd15" in reason and "sdxl" in reason
+    assert "control_v11p_sd15_canny" in reason
+    assert "sd_xl_base_1.0" in reason
+    assert "sd15" in reason
+    assert "sdxl" in reason
 
 
 def test_the_matching_sd15_pair_is_accepted(make_job, settings, png_b64):

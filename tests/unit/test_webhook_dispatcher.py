@@ -96,20 +96,24 @@ def test_a_retry_carries_the_attempt_count_first_try_time_and_error():
 def test_an_already_delivered_webhook_is_not_sent_again():
     store = Store(record(webhook_status="delivered", webhook_id="77.completed.0"))
     d, posts = dispatcher(store, Queue(), [])
-    assert d.handle(message()) is None and posts == []
+    assert d.handle(message()) is None
+    assert posts == []
 
 
 def test_a_job_that_no_longer_exists_has_nothing_to_deliver():
     d, posts = dispatcher(Store(None), Queue(), [])
-    assert d.handle(message()) is None and posts == []
+    assert d.handle(message()) is None
+    assert posts == []
 
 
 def test_a_deleted_api_key_fails_the_webhook_without_posting():
     store, queue = Store(record()), Queue()
     d, posts = dispatcher(store, queue, [], secret=None)
     assert d.handle(message()).verdict is Verdict.FAIL
-    assert posts == [] and len(queue.dead) == 1
-    assert store.updates[-1]["webhook_status"] == "failed" and "API key" in store.updates[-1]["webhook_error"]
+    assert posts == []
+    assert len(queue.dead) == 1
+    assert store.updates[-1]["webhook_status"] == "failed"
+    assert "API key" in store.updates[-1]["webhook_error"]
 
 
 def test_a_progress_snapshot_is_delivered_without_reading_the_job_or_recording_status():
@@ -117,11 +121,14 @@ def test_a_progress_snapshot_is_delivered_without_reading_the_job_or_recording_s
     snapshot = record(state="IN_PROGRESS", progress_step=4).model_dump(mode="json")
     d, posts = dispatcher(store, Queue(), [Attempt(status=204)])
     decision = d.handle(message(webhook_id="77.progress.0.4", event="progress", record=snapshot))
-    assert decision.verdict is Verdict.DELIVERED and len(posts) == 1 and store.updates == []
+    assert decision.verdict is Verdict.DELIVERED
+    assert len(posts) == 1
+    assert store.updates == []
 
 
 def test_secrets_are_looked_up_once_per_key():
     calls = []
     secrets = KeySecrets(lambda key_id: calls.append(key_id) or {"webhook_secret": SECRET})
     assert secrets.secret_for("key_1") == secrets.secret_for("key_1") == SECRET
-    assert calls == ["key_1"] and secrets.secret_for(None) is None
+    assert calls == ["key_1"]
+    assert secrets.secret_for(None) is None

@@ -84,7 +84,9 @@ def test_given_a_completion_then_the_event_is_published_with_type_and_owner_attr
     sink = route(image(state="IN_PROGRESS"), image(state="COMPLETED", outputs=["outputs/4242/0.png"]))
     [(event, attributes)] = sink.published
     assert attributes == {"type": "job.completed", "owner": "alice", "dialect": "runpod"}
-    assert event["type"] == "job.completed" and event["id"] == "4242" and event["state"] == "COMPLETED"
+    assert event["type"] == "job.completed"
+    assert event["id"] == "4242"
+    assert event["state"] == "COMPLETED"
     assert event["data"]["outputs"] == ["outputs/4242/0.png"]
     assert event["data"]["output_uris"] == ["s3://bucket-1/outputs/4242/0.png"]
     assert event["data"]["parameters"] == {"width": 512, "cfg_scale": 7.5}
@@ -96,7 +98,9 @@ def test_given_no_event_list_then_the_webhook_hears_terminal_events_only():
     [message] = route(image(state="IN_PROGRESS"), image(state="COMPLETED")).sent
     parsed = WebhookMessage.model_validate(message)
     assert parsed.webhook_id == "4242.completed.0"
-    assert parsed.event == "completed" and parsed.delivery == 1 and parsed.record is None
+    assert parsed.event == "completed"
+    assert parsed.delivery == 1
+    assert parsed.record is None
 
 
 def test_given_subscribed_events_then_only_those_are_queued():
@@ -111,7 +115,8 @@ def test_given_subscribed_events_then_only_those_are_queued():
 
 def test_a_job_without_webhook_is_published_but_queues_nothing():
     sink = route(image(state="IN_PROGRESS", webhook_url=None), image(state="FAILED", webhook_url=None))
-    assert len(sink.published) == 1 and sink.sent == []
+    assert len(sink.published) == 1
+    assert sink.sent == []
 
 
 def test_counter_items_idempotency_markers_and_removals_are_skipped():

@@ -20,7 +20,10 @@ def test_defaults_follow_the_worker_schema():
     job = to_job({"prompt": "a cat"})
     assert (job.sampler, job.scheduler, job.steps, job.cfg_scale) == ("Euler a", "automatic", 20, 7)
     assert (job.width, job.height, job.batch_size, job.n_iter) == (512, 512, 1, 1)
-    assert job.model == "sd_xl_base_1.0" and job.pool == "sdxl" and job.vae is None and job.refiner is None
+    assert job.model == "sd_xl_base_1.0"
+    assert job.pool == "sdxl"
+    assert job.vae is None
+    assert job.refiner is None
 
 
 def test_override_settings_pick_model_vae_and_clip_skip():
@@ -33,9 +36,10 @@ def test_override_settings_pick_model_vae_and_clip_skip():
             }
         }
     )
-    assert (
-        job.model == "v1-5-pruned-emaonly" and job.pool == "sd15" and job.vae is None and job.clip_skip == 2
-    )
+    assert job.model == "v1-5-pruned-emaonly"
+    assert job.pool == "sd15"
+    assert job.vae is None
+    assert job.clip_skip == 2
 
 
 def test_img2img_with_mask_is_inpaint_with_a1111_fields():
@@ -53,10 +57,15 @@ def test_img2img_with_mask_is_inpaint_with_a1111_fields():
         },
         img2img=True,
     )
-    assert job.task == Task.INPAINT and job.resize_mode == ResizeMode.CROP_AND_RESIZE
-    assert job.mask.image == "TUFTSw==" and job.mask.blur == 8 and job.mask.invert is True
-    assert job.mask.fill == InpaintFill.LATENT_NOISE and job.mask.full_res is False
-    assert job.mask.full_res_padding == 16 and job.denoising_strength == 0.4
+    assert job.task == Task.INPAINT
+    assert job.resize_mode == ResizeMode.CROP_AND_RESIZE
+    assert job.mask.image == "TUFTSw=="
+    assert job.mask.blur == 8
+    assert job.mask.invert is True
+    assert job.mask.fill == InpaintFill.LATENT_NOISE
+    assert job.mask.full_res is False
+    assert job.mask.full_res_padding == 16
+    assert job.denoising_strength == 0.4
 
 
 def test_img2img_without_images_is_refused():
@@ -123,11 +132,15 @@ def test_controlnet_units_accept_strings_and_ints_and_skip_disabled_ones():
         {"alwayson_scripts": scripts, "override_settings": {"sd_model_checkpoint": "v1-5-pruned-emaonly"}}
     )
     first, second = job.controlnet
-    assert first.module == "canny" and first.resize_mode == ResizeMode.JUST_RESIZE
-    assert first.control_mode == ControlMode.CONTROLNET and first.image == "SU1H"
+    assert first.module == "canny"
+    assert first.resize_mode == ResizeMode.JUST_RESIZE
+    assert first.control_mode == ControlMode.CONTROLNET
+    assert first.image == "SU1H"
     assert (first.threshold_a, first.threshold_b, first.processor_res) == (100, 200, 512)
-    assert second.resize_mode == ResizeMode.RESIZE_AND_FILL and second.control_mode == ControlMode.PROMPT
-    assert second.low_vram is True and second.threshold_a is None
+    assert second.resize_mode == ResizeMode.RESIZE_AND_FILL
+    assert second.control_mode == ControlMode.PROMPT
+    assert second.low_vram is True
+    assert second.threshold_a is None
 
 
 def test_unknown_controlnet_mode_names_the_unit_field():
@@ -159,18 +172,24 @@ def test_response_body_and_pending_body():
         "info": '{"seed": 1}',
     }
     pending = a1111.pending_body(record.model_copy(update={"state": JobState.QUEUED}), 25)
-    assert pending["id"] == job.id and pending["status"] == "queued" and job.id in pending["detail"]
+    assert pending["id"] == job.id
+    assert pending["status"] == "queued"
+    assert job.id in pending["detail"]
 
 
 def test_error_shapes():
     status, body = a1111.error_body(NotFound("job 1 not found"))
-    assert status == 404 and body["error"] == "NotFound" and body["detail"] == "job 1 not found"
+    assert status == 404
+    assert body["error"] == "NotFound"
+    assert body["detail"] == "job 1 not found"
     assert set(body) >= {"error", "detail", "body", "errors"}
     status, body = a1111.validation_body(
         [{"loc": ("body", "width"), "msg": "Input should be a valid integer", "type": "int_parsing"}],
         {"width": "x"},
     )
-    assert status == 422 and body["detail"][0]["loc"] == ["body", "width"] and "width" in body["errors"]
+    assert status == 422
+    assert body["detail"][0]["loc"] == ["body", "width"]
+    assert "width" in body["errors"]
 
 
 def test_listings_come_from_the_catalog():
@@ -183,4 +202,5 @@ def test_listings_come_from_the_catalog():
     assert a1111.options_listing(CATALOG)["sd_model_checkpoint"] == "sd_xl_base_1.0"
     assert [r["name"] for r in a1111.face_restorers_listing(CATALOG)] == ["CodeFormer"]
     schedulers = {s["name"] for s in a1111.schedulers_listing()}
-    assert "karras" in schedulers and "align_your_steps" not in schedulers
+    assert "karras" in schedulers
+    assert "align_your_steps" not in schedulers

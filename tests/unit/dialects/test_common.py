@@ -56,7 +56,8 @@ def test_choose_model_picks_the_pool_holding_the_checkpoint():
 def test_choose_model_refuses_unknown_and_foreign_checkpoints():
     with pytest.raises(InvalidRequest) as unknown:
         choose_model(CATALOG, "dreamshaper_8")
-    assert unknown.value.problems[0].field == "model" and "dreamshaper_8" in unknown.value.message
+    assert unknown.value.problems[0].field == "model"
+    assert "dreamshaper_8" in unknown.value.message
     with pytest.raises(InvalidRequest) as foreign:
         choose_model(CATALOG, "v1-5-pruned-emaonly", pool_name="sdxl")
     assert "not served by pool 'sdxl'" in foreign.value.message
@@ -72,7 +73,9 @@ def test_sampler_suffix_wins_over_the_scheduler_field_as_in_a1111():
 
 
 def test_random_seed_and_data_urls():
-    assert resolve_seed(-1, 42) == 42 and resolve_seed(None, 42) == 42 and resolve_seed(7, 42) == 7
+    assert resolve_seed(-1, 42) == 42
+    assert resolve_seed(None, 42) == 42
+    assert resolve_seed(7, 42) == 7
     assert strip_data_url("data:image/png;base64,AAAA") == "AAAA"
     assert strip_data_url("AAAA") == "AAAA"
 

@@ -16,8 +16,12 @@ from tests.unit.dialects.support import ctx
 
 def test_minimal_request_is_a_txt2img_job_on_the_default_pool():
     job = native.to_job(native.JobRequest(prompt="a cat"), ctx())
-    assert job.dialect == Dialect.NATIVE and job.task == Task.TXT2IMG and job.pool == "sdxl"
-    assert job.seed == 1629676606 and job.sampler == "Euler a" and job.scheduler == "automatic"
+    assert job.dialect == Dialect.NATIVE
+    assert job.task == Task.TXT2IMG
+    assert job.pool == "sdxl"
+    assert job.seed == 1629676606
+    assert job.sampler == "Euler a"
+    assert job.scheduler == "automatic"
     assert job.request["prompt"] == "a cat"
 
 
@@ -39,9 +43,14 @@ def test_task_is_inferred_and_references_are_resolved_from_the_context():
 
     job = native.to_job(request, ctx(images={"init_images[0]": "SU5JVA==", "mask.image": "TUFTSw=="}))
 
-    assert job.task == Task.INPAINT and job.pool == "sd15" and job.denoising_strength == 0.75
-    assert job.init_images == ("SU5JVA==",) and job.mask.image == "TUFTSw==" and job.mask.blur == 2
-    assert job.controlnet[0].image == "Q04=" and (job.sampler, job.scheduler) == ("DPM++ 2M", "karras")
+    assert job.task == Task.INPAINT
+    assert job.pool == "sd15"
+    assert job.denoising_strength == 0.75
+    assert job.init_images == ("SU5JVA==",)
+    assert job.mask.image == "TUFTSw=="
+    assert job.mask.blur == 2
+    assert job.controlnet[0].image == "Q04="
+    assert (job.sampler, job.scheduler) == ("DPM++ 2M", "karras")
     assert job.webhook.events == ("completed", "failed", "cancelled", "timed_out")
 
 
@@ -73,9 +82,13 @@ def test_job_view_splits_images_and_maps_and_parses_info():
         info=json.dumps({"seed": 3}),
     )
     view = native.job_view(record, ["URL0", "MAP0"])
-    assert view["images"] == ["URL0"] and view["control_maps"] == ["MAP0"] and view["info"] == {"seed": 3}
+    assert view["images"] == ["URL0"]
+    assert view["control_maps"] == ["MAP0"]
+    assert view["info"] == {"seed": 3}
     assert view["progress"] == {"step": 20, "total": 20, "fraction": 1.0}
-    assert view["queue_ms"] == 2000 and view["execution_ms"] == 3000 and view["state"] == "COMPLETED"
+    assert view["queue_ms"] == 2000
+    assert view["execution_ms"] == 3000
+    assert view["state"] == "COMPLETED"
 
 
 def test_error_body_is_problem_details_like():

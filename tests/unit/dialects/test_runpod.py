@@ -24,16 +24,24 @@ def submit(body: dict, pool: str = "sdxl"):
 def test_seed_000_img2img_sdxl_refiner_vae_karras_restore_faces():
     job, call = submit(seed_blocks("000")[0])
 
-    assert call.route == "img2img" and call.prefix == "input.payload."
-    assert job.dialect == Dialect.RUNPOD and job.pool == "sdxl" and job.task == Task.IMG2IMG
-    assert job.model == "sd_xl_base_1.0" and job.vae == "sdxl_vae.safetensors"
-    assert job.refiner.checkpoint == "sd_xl_refiner_1.0" and job.refiner.switch_at == 0.8
+    assert call.route == "img2img"
+    assert call.prefix == "input.payload."
+    assert job.dialect == Dialect.RUNPOD
+    assert job.pool == "sdxl"
+    assert job.task == Task.IMG2IMG
+    assert job.model == "sd_xl_base_1.0"
+    assert job.vae == "sdxl_vae.safetensors"
+    assert job.refiner.checkpoint == "sd_xl_refiner_1.0"
+    assert job.refiner.switch_at == 0.8
     assert (job.sampler, job.scheduler) == ("DPM++ SDE", "karras")
     assert (job.width, job.height, job.steps, job.cfg_scale) == (1024, 1024, 30, 10)
-    assert job.seed == 1629676606 and job.subseed == 3939751520
-    assert job.denoising_strength == 0.75 and job.restore_faces is True
+    assert job.seed == 1629676606
+    assert job.subseed == 3939751520
+    assert job.denoising_strength == 0.75
+    assert job.restore_faces is True
     assert job.init_images == ("base64 encoded image content",)
-    assert job.output.base64 is True and job.output.prefix == f"outputs/{job.id}/"
+    assert job.output.base64 is True
+    assert job.output.prefix == f"outputs/{job.id}/"
     assert job.created_at == NOW
 
 
@@ -41,8 +49,10 @@ def test_seed_001_controlnet_unit_without_enabled_is_applied():
     job, _ = submit(seed_blocks("001")[0])
 
     (unit,) = job.controlnet
-    assert unit.model == "control_v11p_sd15_canny" and unit.module == "canny"
-    assert unit.resize_mode == ResizeMode.CROP_AND_RESIZE and unit.control_mode == ControlMode.BALANCED
+    assert unit.model == "control_v11p_sd15_canny"
+    assert unit.module == "canny"
+    assert unit.resize_mode == ResizeMode.CROP_AND_RESIZE
+    assert unit.control_mode == ControlMode.BALANCED
     assert (unit.threshold_a, unit.threshold_b, unit.processor_res) == (75, 75, 512)
     assert (unit.guidance_start, unit.guidance_end, unit.weight) == (0, 1, 1)
     assert job.model == "sd_xl_base_1.0"  # the family mismatch is refused by validation (integration test)
@@ -51,9 +61,12 @@ def test_seed_001_controlnet_unit_without_enabled_is_applied():
 def test_seed_002_txt2img():
     job, call = submit(seed_blocks("002")[0])
 
-    assert call.route == "txt2img" and job.task == Task.TXT2IMG
-    assert job.prompt == "an astronaut riding a horse" and job.denoising_strength is None
-    assert job.init_images == () and job.refiner is not None
+    assert call.route == "txt2img"
+    assert job.task == Task.TXT2IMG
+    assert job.prompt == "an astronaut riding a horse"
+    assert job.denoising_strength is None
+    assert job.init_images == ()
+    assert job.refiner is not None
 
 
 def test_parameters_echo_has_the_seed_keys_with_images_nulled():
@@ -61,7 +74,8 @@ def test_parameters_echo_has_the_seed_keys_with_images_nulled():
     expected = seed_blocks("000")[2]["output"]["parameters"]
 
     assert set(expected) <= set(job.request)
-    assert job.request["init_images"] is None and job.request["override_settings"] is None
+    assert job.request["init_images"] is None
+    assert job.request["override_settings"] is None
     assert job.request["sampler_name"] == job.request["sampler_index"] == "DPM++ SDE Karras"
     assert job.request["seed"] == -1
     for key, value in expected.items():
@@ -82,14 +96,17 @@ def test_seed_001_parameters_echo_keeps_controlnet_args():
 def test_plain_input_shape_is_the_a1111_payload():
     job, call = submit({"input": {"prompt": "a cat", "sampler_name": "DPM++ 2M Karras", "seed": 5}})
 
-    assert call.prefix == "input." and job.task == Task.TXT2IMG
+    assert call.prefix == "input."
+    assert job.task == Task.TXT2IMG
     assert (job.sampler, job.scheduler, job.seed) == ("DPM++ 2M", "karras", 5)
-    assert job.steps == 20 and job.width == 512
+    assert job.steps == 20
+    assert job.width == 512
 
 
 def test_plain_input_with_init_images_is_img2img():
     job, _ = submit({"input": {"prompt": "x", "init_images": ["data:image/png;base64,QUJD"]}})
-    assert job.task == Task.IMG2IMG and job.init_images == ("QUJD",)
+    assert job.task == Task.IMG2IMG
+    assert job.init_images == ("QUJD",)
 
 
 def test_webhook_and_policy_become_job_options():
@@ -101,7 +118,8 @@ def test_webhook_and_policy_become_job_options():
         }
     )
     assert job.webhook.url == "https://example.com/hook"
-    assert job.timeouts.execution_s == 121 and job.timeouts.ttl_s == 21600
+    assert job.timeouts.execution_s == 121
+    assert job.timeouts.ttl_s == 21600
 
 
 def test_payload_errors_name_the_callers_path():
@@ -130,7 +148,8 @@ def test_get_listings_are_answered_without_a_job():
     call = runpod.parse_input(request)
     assert call.payload is None
     names = [s["name"] for s in runpod.listing(call.route, ctx().catalog)]
-    assert "DPM++ SDE" in names and "DPM fast" not in names
+    assert "DPM++ SDE" in names
+    assert "DPM fast" not in names
 
 
 def test_canonical_paths_map_to_the_callers_paths():
@@ -159,12 +178,12 @@ def test_completed_record_maps_to_the_runsync_shape_of_the_seeds():
     body = runpod.status_body(record, ["IMG", "MAP"])
 
     assert list(body) == list(seed_response)
-    assert body["status"] == "COMPLETED" and body["delayTime"] == 89760 and body["executionTime"] == 22799
+    assert body["status"] == "COMPLETED"
+    assert body["delayTime"] == 89760
+    assert body["executionTime"] == 22799
     assert set(body["output"]) == set(seed_response["output"])
-    assert (
-        body["output"]["images"] == ["IMG", "MAP"]
-        and json.loads(body["output"]["info"])["seed"] == 3445164620
-    )
+    assert body["output"]["images"] == ["IMG", "MAP"]
+    assert json.loads(body["output"]["info"])["seed"] == 3445164620
     for key, value in seed_response["output"]["parameters"].items():
         assert key in body["output"]["parameters"], key
         assert value is None or isinstance(body["output"]["parameters"][key], type(value)), key
@@ -179,10 +198,13 @@ def test_queued_and_failed_records():
             job, state=JobState.FAILED, error="CUDA out of memory", started_at=NOW + 1, completed_at=NOW + 2
         )
     )
-    assert failed["status"] == "FAILED" and failed["error"] == "CUDA out of memory"
-    assert failed["delayTime"] == 1000 and failed["executionTime"] == 1000
+    assert failed["status"] == "FAILED"
+    assert failed["error"] == "CUDA out of memory"
+    assert failed["delayTime"] == 1000
+    assert failed["executionTime"] == 1000
     timed_out = runpod.status_body(record_for(job, state=JobState.TIMED_OUT))
-    assert timed_out["status"] == "TIMED_OUT" and timed_out["error"]
+    assert timed_out["status"] == "TIMED_OUT"
+    assert timed_out["error"]
 
 
 def test_health_and_purge_bodies():

@@ -30,21 +30,30 @@ def test_seed_004_v1alpha2_maps_to_an_img2img_job_with_the_callers_id():
 
     job = tasks.to_job(submit, ctx(job_id=submit.id, images={link_path: "Q0FU"}))
 
-    assert job.id == "test-i2i" and job.dialect == Dialect.TASKS and job.task == Task.IMG2IMG
-    assert job.init_images == ("Q0FU",) and job.steps == 16 and (job.width, job.height) == (512, 512)
-    assert job.pool == "sdxl" and job.model == "sd_xl_base_1.0"  # runtime "sdruntime" names no pool/model
-    assert job.output.prefix == "outputs/output/test-i2i/" and job.output.base64 is False
+    assert job.id == "test-i2i"
+    assert job.dialect == Dialect.TASKS
+    assert job.task == Task.IMG2IMG
+    assert job.init_images == ("Q0FU",)
+    assert job.steps == 16
+    assert (job.width, job.height) == (512, 512)
+    assert job.pool == "sdxl"
+    assert job.model == "sd_xl_base_1.0"  # runtime "sdruntime" names no pool/model
+    assert job.output.prefix == "outputs/output/test-i2i/"
+    assert job.output.base64 is False
     assert job.context == ""
 
 
 def test_seed_004_v1alpha1_routes_by_checkpoint():
     submit = tasks.from_v1alpha1(v1alpha1_seed())
-    assert submit.id == "test-i2i" and submit.model == "v1-5-pruned-emaonly.safetensors"
+    assert submit.id == "test-i2i"
+    assert submit.model == "v1-5-pruned-emaonly.safetensors"
     link_path = "alwayson_scripts.image_link"
 
     job = tasks.to_job(submit, ctx(job_id=submit.id, images={link_path: "Q0FU"}))
 
-    assert job.model == "v1-5-pruned-emaonly" and job.pool == "sd15" and job.init_images == ("Q0FU",)
+    assert job.model == "v1-5-pruned-emaonly"
+    assert job.pool == "sd15"
+    assert job.init_images == ("Q0FU",)
     assert job.output.prefix == "outputs/test-i2i/"
 
 
@@ -55,7 +64,8 @@ def test_runtime_names_a_pool_or_a_checkpoint():
     job = tasks.to_job(
         submit, ctx(job_id="test-i2i", images={"task.content.alwayson_scripts.image_link": "Q0FU"})
     )
-    assert job.pool == "sd15" and job.model == "v1-5-pruned-emaonly"
+    assert job.pool == "sd15"
+    assert job.model == "v1-5-pruned-emaonly"
 
 
 def test_text_to_image_with_an_image_link_is_refused():
@@ -100,7 +110,8 @@ def test_paths_map_into_the_task_body():
     assert mapper("init_images[0]") == "task.content.alwayson_scripts.image_link"
     assert mapper("model") == "task.metadata.runtime"
     v1 = tasks.path_mapper(tasks.from_v1alpha1(v1alpha1_seed()))
-    assert v1("model") == "alwayson_scripts.sd_model_checkpoint" and v1("steps") == "steps"
+    assert v1("model") == "alwayson_scripts.sd_model_checkpoint"
+    assert v1("steps") == "steps"
 
 
 def test_answers_have_the_seed_shape():
@@ -129,15 +140,19 @@ def test_answers_have_the_seed_shape():
     assert set(tasks.submit_body(submit1, record, "b")) == set(seed_blocks("004")[3])
 
     running = tasks.status_body(record, "b")
-    assert running["result"] is None and running["status"] == "queued" and running["context"] == {"k": 1}
+    assert running["result"] is None
+    assert running["status"] == "queued"
+    assert running["context"] == {"k": 1}
     done = tasks.status_body(
         record.model_copy(update={"state": JobState.COMPLETED, "outputs": ["outputs/output/test-i2i/0.png"]}),
         "b",
     )
-    assert done["result"] is True and done["image_url"] == ["s3://b/outputs/output/test-i2i/0.png"]
+    assert done["result"] is True
+    assert done["image_url"] == ["s3://b/outputs/output/test-i2i/0.png"]
     assert done["output_url"] == "s3://b/outputs/output/test-i2i"
     failed = tasks.status_body(record.model_copy(update={"state": JobState.FAILED, "error": "boom"}), "b")
-    assert failed["result"] is False and failed["error"] == "boom"
+    assert failed["result"] is False
+    assert failed["error"] == "boom"
 
 
 def test_a_nested_prefix_with_dotted_names_is_kept():

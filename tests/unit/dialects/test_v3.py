@@ -27,12 +27,19 @@ def test_seed_003_img2img_with_string_numbers():
 
     job = v3.to_job(request, "img2img", ctx(images={"init_image": "SU5JVA=="}))
 
-    assert job.dialect == Dialect.V3 and job.task == Task.IMG2IMG
+    assert job.dialect == Dialect.V3
+    assert job.task == Task.IMG2IMG
     assert (job.width, job.height, job.batch_size, job.steps) == (512, 512, 1, 30)
-    assert job.cfg_scale == 7.5 and job.denoising_strength == 0.7 and job.seed == 1629676606
-    assert job.init_images == ("SU5JVA==",) and job.safety_checker is False and job.output.base64 is False
-    assert job.negative_prompt == "" and job.prompt == "a cat sitting on a bench"
-    assert job.request["enhance_prompt"] == "no" and job.request["seed"] == 1629676606
+    assert job.cfg_scale == 7.5
+    assert job.denoising_strength == 0.7
+    assert job.seed == 1629676606
+    assert job.init_images == ("SU5JVA==",)
+    assert job.safety_checker is False
+    assert job.output.base64 is False
+    assert job.negative_prompt == ""
+    assert job.prompt == "a cat sitting on a bench"
+    assert job.request["enhance_prompt"] == "no"
+    assert job.request["seed"] == 1629676606
 
 
 def test_v3_limits_are_enforced_with_v3_field_names():
@@ -55,8 +62,12 @@ def test_flags_seed_webhook_and_base64():
         }
     )
     job = v3.to_job(request, "text2img", ctx())
-    assert job.seed == 42 and job.output.base64 is True and job.webhook.url == "https://h/x"
-    assert job.track_id == "7" and job.batch_size == 2 and job.denoising_strength is None
+    assert job.seed == 42
+    assert job.output.base64 is True
+    assert job.webhook.url == "https://h/x"
+    assert job.track_id == "7"
+    assert job.batch_size == 2
+    assert job.denoising_strength is None
 
 
 def test_inpaint_needs_both_urls():
@@ -69,7 +80,8 @@ def test_inpaint_needs_both_urls():
         "inpaint",
         ctx(images={"init_image": "SU5JVA==", "mask_image": "TUFTSw=="}),
     )
-    assert job.task == Task.INPAINT and job.mask.image == "TUFTSw=="
+    assert job.task == Task.INPAINT
+    assert job.mask.image == "TUFTSw=="
 
 
 def test_canonical_paths_map_to_v3_names():
@@ -89,7 +101,9 @@ def test_success_body_has_the_seed_shape_with_an_integer_id():
     body = v3.success_body(record, ["https://bucket/outputs/1/0.png"])
     expected = seed_response()
     assert set(expected) <= set(body)
-    assert body["status"] == "success" and body["id"] == 1234567890 and body["generationTime"] == 2.92
+    assert body["status"] == "success"
+    assert body["id"] == 1234567890
+    assert body["generationTime"] == 2.92
     for key in (
         "H",
         "W",
@@ -107,9 +121,13 @@ def test_success_body_has_the_seed_shape_with_an_integer_id():
 def test_processing_failed_and_system_load_bodies():
     job = v3.to_job(v3.V3Request.model_validate({"prompt": "x"}), "text2img", ctx())
     processing = v3.processing_body(record_for(job), 12.34, "https://api/fetch/1", ["https://f/0.png"])
-    assert processing["status"] == "processing" and processing["messege"] and processing["eta"] == 12.3
-    assert processing["output"] == [] and processing["future_links"] == ["https://f/0.png"]
-    assert processing["id"] == 1234567890 and processing["fetch_result"] == "https://api/fetch/1"
+    assert processing["status"] == "processing"
+    assert processing["messege"]
+    assert processing["eta"] == 12.3
+    assert processing["output"] == []
+    assert processing["future_links"] == ["https://f/0.png"]
+    assert processing["id"] == 1234567890
+    assert processing["fetch_result"] == "https://api/fetch/1"
     failed = v3.failed_body(record_for(job, state=JobState.CANCELLED))
     assert failed == {"status": "failed", "id": 1234567890, "message": "the job was cancelled"}
     load = SystemLoad(
@@ -122,6 +140,8 @@ def test_processing_failed_and_system_load_bodies():
 
 def test_error_bodies():
     status, body = v3.error_body(InvalidRequest.field("width", "must be a multiple of 8"))
-    assert status == 400 and body == {"status": "error", "messege": {"width": ["must be a multiple of 8"]}}
+    assert status == 400
+    assert body == {"status": "error", "messege": {"width": ["must be a multiple of 8"]}}
     status, body = v3.error_body(Unauthorized("invalid or missing API key"))
-    assert status == 401 and body == {"status": "error", "message": "invalid or missing API key"}
+    assert status == 401
+    assert body == {"status": "error", "message": "invalid or missing API key"}
