@@ -9,7 +9,7 @@
   (`mock_aws`); AWS calls counted with botocore's `before-call` event on the `sdapi.aws` clients. moto runs
   in-process, so the times are handler + botocore + moto CPU time, not AWS latency.
 
-Targets: cold import <= 300 ms; submit = 3 AWS calls; fetch = 1.
+Targets: cold import <= 300 ms; submit = 4 AWS calls; fetch = 1.
 """
 
 from __future__ import annotations

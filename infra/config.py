@@ -195,6 +195,11 @@ class DeployConfig(BaseModel):
     certificate_arn: str | None = Field(
         default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/.+$"
     )
+    private_egress: bool = Field(
+        default=False,
+        description="Run the inference endpoints in a VPC with S3 and DynamoDB gateway endpoints and no "
+        "internet route (infra/egress.py).",
+    )
 
     @field_validator("serving_pools", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from infra.api import Api
 from infra.config import ConfigError, DeployConfig, camel
+from infra.egress import PrivateEgress
 from infra.functions import Runtime
 from infra.inference import InferencePool, container_image, endpoint_arn, model_data_url
 from infra.monitoring import Monitoring
@@ -90,6 +91,9 @@ class SdapiStack(Stack):
             )
             for pool in served
         ]
+        self.egress = PrivateEgress(self, "Egress") if config.private_egress else None
+        for pool in self.pools if self.egress else ():
+            self.egress.attach(pool.model, pool.role)
 
         self.functions = {
             "api": runtime.function(

@@ -127,10 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     print(banner(stack), flush=True)
     log.info("ready at %s", stack.base_url)
     try:
-        while not stop.wait(0.5):
-            if stack.container is not None and not stack.container.running:
-                log.error("the inference server exited; stopping")
-                break
+        while not stop.wait(0.5):  # the supervisor restarts the inference server, the emulator, the pollers
+            pass
     finally:
         stack.stop()
         log.info("stopped")

@@ -33,8 +33,16 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 
 
 class ContainerProcess:
+    """The server process; `local.supervisor` restarts it when it exits (`alive` / `restart`), and the
+    SageMaker emulator reads `incarnation` / `last_exit_code` to tell a crash from a slow answer."""
+
+    name = "inference server"
+
     def __init__(self, env: Mapping[str, str], port: int, *, cwd: str | None = None) -> None:
         self.port = port
+        self.incarnation = 0
+        """How many times the process was started (a crash mid-request shows as a change)."""
+        self.last_exit_code: int | None = None
         self.url = f"http://127.0.0.1:{port}"
         self._env = dict(env)
         self._cwd = cwd
@@ -42,6 +50,7 @@ class ContainerProcess:
         self._reader: threading.Thread | None = None
 
     def start(self) -> None:
+        self.incarnation += 1
         command = [sys.executable, "-m", "inference_container", "serve"]
         log.info("starting the inference server: %s (port %d)", " ".join(command[1:]), self.port)
         self._proc = subprocess.Popen(
@@ -67,6 +76,30 @@ class ContainerProcess:
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def alive(self) -> bool:
+        if self._proc is not None and self._proc.poll() is not None:
+            self.last_exit_code = self._proc.returncode
+        return self.running
+
+    def restart(self) -> None:
+        """Start a fresh process (after the old one exited); readiness is `ready()`, not waited for here."""
+        self.stop()
+        self.start()
+
+    def ready(self) -> bool:
+        """Whether `GET /ping` answers 200 now."""
+        if not self.running:
+            return False
+        try:
+            with urllib.request.urlopen(f"{self.url}/ping", timeout=2) as response:  # noqa: S310
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
 
     def wait_ready(self, timeout_s: float) -> None:
         """Block until `GET /ping` answers 200 (the default model is loaded and warmed)."""
@@ -102,4 +135,5 @@ class ContainerProcess:
                 proc.wait(5)
         if self._reader is not None:
             self._reader.join(2)
+        self.last_exit_code = proc.returncode
         self._proc = None

@@ -15,7 +15,17 @@ class ThreadedServer:
         self._server.daemon_threads = True
         host, bound = self._server.server_address[:2]
         self.url = f"http://{host}:{bound}"
-        threading.Thread(target=self._server.serve_forever, name=name, daemon=True).start()
+        self.name = name
+        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
+        self._thread.start()
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def restart(self) -> None:
+        """Serve again on the same socket (after the serving thread died)."""
+        self._thread = threading.Thread(target=self._server.serve_forever, name=self.name, daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
         self._server.shutdown()

@@ -60,6 +60,13 @@ class _Loop:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def alive(self) -> bool:
+        """Running, or stopped on purpose (a stopped loop is not restarted by `local.supervisor`)."""
+        return self._stopping.is_set() or (self._thread is not None and self._thread.is_alive())
+
+    def restart(self) -> None:
+        self.start()
+
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:

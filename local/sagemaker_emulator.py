@@ -29,7 +29,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, Protocol
 
 from local.http_thread import ThreadedServer
 
@@ -39,6 +39,24 @@ INLINE_RESPONSE_LIMIT = 128 * 1024
 """SageMaker includes the inference response in the notification only up to 128 KB."""
 
 _INVOKE_PATH = re.compile(r"^/endpoints/(?P<name>[^/]+)/async-invocations/?$")
+
+
+CONTAINER_EXITED = (
+    "ServerError: the model container exited while running this job (exit code {code}); the platform "
+    "restarted it. Submit the job again."
+)
+"""The failure reason of the invocation a crashed inference server was running."""
+
+
+class ServerWatch(Protocol):
+    """What the emulator reads of the model server process (`local.container_process.ContainerProcess`)."""
+
+    incarnation: int
+    last_exit_code: int | None
+
+    def alive(self) -> bool: ...
+
+    def ready(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -56,6 +74,8 @@ class EndpointConfig:
     include_response_in: tuple[str, ...] = ("SUCCESS_NOTIFICATION_TOPIC", "ERROR_NOTIFICATION_TOPIC")
     region: str = "us-east-1"
     account: str = "123456789012"
+    server: ServerWatch | None = field(default=None, compare=False)
+    """The model server process, when the emulator should wait for it (and tell a crash when it dies)."""
 
 
 @dataclass
@@ -110,6 +130,46 @@ class _Endpoint:
         for _ in self.workers:
             self.queue.put(None)
 
+    @property
+    def name(self) -> str:
+        return f"sagemaker-{self.config.name} workers"
+
+    def alive(self) -> bool:
+        return self._stopping.is_set() or all(w.is_alive() for w in self.workers)
+
+    def restart(self) -> None:
+        """Replace the worker threads that died."""
+        for i, worker in enumerate(self.workers):
+            if not worker.is_alive():
+                self.workers[i] = threading.Thread(target=self._work, name=worker.name, daemon=True)
+                self.workers[i].start()
+
+    def _await_server(self, inv: Invocation) -> bool:
+        """Hold the invocation while the model server is down (the endpoint's backlog); False when its
+        time to live ran out or the emulator is stopping."""
+        server = self.config.server
+        if server is None:
+            return True
+        while not self._stopping.is_set():
+            if server.alive() and server.ready():
+                return True
+            if time.time() - inv.received_at > inv.ttl_s:
+                return False
+            self._stopping.wait(0.5)
+        return False
+
+    def _crash_code(self, incarnation: int) -> str | None:
+        """After a failed call: the server's exit code (as text) if it died meanwhile, else None."""
+        server = self.config.server
+        if server is None:
+            return None
+        deadline = time.monotonic() + 3.0
+        while time.monotonic() < deadline:
+            if server.incarnation != incarnation or not server.alive():
+                return "unknown" if server.last_exit_code is None else str(server.last_exit_code)
+            time.sleep(0.1)
+        return None
+
     def _work(self) -> None:
         while not self._stopping.is_set():
             item = self.queue.get()
@@ -139,6 +199,13 @@ class _Endpoint:
                 inv, 400, b"", f"ClientError: could not read the input location {inv.input_location}: {exc}"
             )
             return
+        if not self._await_server(inv):
+            if not self._stopping.is_set():
+                self._fail(
+                    inv, 400, b"", "Request expired: it waited longer than RequestTTLSeconds in the queue."
+                )
+            return
+        incarnation = self.config.server.incarnation if self.config.server else 0
         headers = {"Content-Type": inv.content_type}
         if inv.accept:
             headers["Accept"] = inv.accept
@@ -163,7 +230,11 @@ class _Endpoint:
             )
             return
         except (urllib.error.URLError, OSError) as exc:
-            self._fail(inv, 500, b"", f"ServerError: the model container did not answer: {exc}")
+            code = self._crash_code(incarnation)
+            if code is not None:
+                self._fail(inv, 500, b"", CONTAINER_EXITED.format(code=code))
+            else:
+                self._fail(inv, 500, b"", f"ServerError: the model container did not answer: {exc}")
             return
         if 200 <= status < 300:
             self._succeed(inv, answer, answer_type)
@@ -285,6 +356,13 @@ class SageMakerEmulator:
         if self._server is not None:
             self._server.stop()
             self._server = None
+
+    def children(self) -> list[Any]:
+        """What `local.supervisor` watches: each endpoint's workers and the HTTP server thread."""
+        found: list[Any] = list(self.endpoints.values())
+        if self._server is not None:
+            found.append(self._server)
+        return found
 
     # -- operations ------------------------------------------------------------------------------------------
 

@@ -6,6 +6,9 @@ exactly as infra sets it on the Lambdas (SDAPI_* plus AWS_ENDPOINT_URL* and fake
 are the handlers imported and wired to the pollers and the HTTP gateway. Nothing in the handlers knows it
 is local.
 
+Once started, `local.supervisor` restarts whatever stops (the inference server with backoff, the emulator's
+and pollers' threads), as the platform would; the stack keeps serving.
+
 A process can hold one started stack (the handlers' module state is per process); tests run it as a
 subprocess (`python -m local`) for that reason.
 """
@@ -29,6 +32,7 @@ from local.moto_server import MotoServer
 from local.pollers import SqsPoller, StreamPoller, Timer
 from local.sagemaker_emulator import EndpointConfig, SageMakerEmulator
 from local.settings import LocalEnvironment
+from local.supervisor import Supervisor
 
 log = logging.getLogger("local")
 
@@ -90,6 +94,7 @@ class LocalStack:
         self.webhook_secret = ""
         self.base_url = ""
         self._loops: list[Any] = []
+        self.supervisor: Supervisor | None = None
         self._stopped = threading.Event()
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -124,6 +129,7 @@ class LocalStack:
                     error_topic_arn=res.error_topic_arn,
                     max_concurrency=pool.max_concurrency,
                     region=REGION,
+                    server=self.container,
                 )
                 for pool in catalog.pools
             ],
@@ -177,12 +183,16 @@ class LocalStack:
         self.gateway = HttpGateway("sdapi.handlers.api:handler", workers=opts.api_workers)
         self.gateway.warm()
         self.base_url = self.gateway.start(opts.port)
+        self.supervisor = Supervisor([self.container, *self.emulator.children(), *self._loops])
+        self.supervisor.start()
         return self
 
     def stop(self) -> None:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        if self.supervisor is not None:
+            self.supervisor.stop()
         if self.gateway is not None:
             self.gateway.stop()
         for loop in self._loops:

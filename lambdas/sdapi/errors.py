@@ -88,6 +88,16 @@ class UrlRefused(InvalidRequest):
 class AlreadySubmitted(Conflict):
     """The idempotency key was used before by the same owner: `job_id` names the job it created."""
 
-    def __init__(self, job_id: str):
+    def __init__(self, job_id: str, fingerprint: str | None = None):
         super().__init__(f"a request with this idempotency key already created job {job_id}")
         self.job_id = job_id
+        self.fingerprint = fingerprint
+        """Fingerprint of the request that used the key first (None for markers written before them)."""
+
+
+class IdempotencyKeyReused(DomainError):
+    """The idempotency key was used before by the same owner for a *different* request (Stripe, the IETF
+    idempotency-key draft: 422). The caller must pick a new key or resend the original request."""
+
+    status = 422
+    kind = "IdempotencyKeyReused"

@@ -7,6 +7,7 @@ millisecond with the same random bits) surfaces as `Conflict` and the caller sim
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import time
@@ -44,3 +45,15 @@ def created_at(job_id: str) -> float | None:
 def is_valid(job_id: str) -> bool:
     """Whether a caller-chosen id is acceptable (no ':' or '#', which the store reserves)."""
     return bool(ID_PATTERN.match(job_id))
+
+
+SCOPED_ID_KEEP = 40
+"""How much of a caller-chosen id its owner-scoped id keeps (readable in output folders)."""
+
+
+def scoped_id(owner: str, caller_id: str) -> str:
+    """The id a caller-chosen task id is stored under: `{caller id (first 40)}.{16 hex of
+    sha256(owner, id)}`. Two owners may choose the same task id, and another owner's id reads exactly like
+    a free one. Never equal to a generated id (it has a '.'), always a valid job id (at most 57 chars)."""
+    digest = hashlib.sha256(f"{owner}\x00{caller_id}".encode()).hexdigest()[:16]
+    return f"{caller_id[:SCOPED_ID_KEEP]}.{digest}"

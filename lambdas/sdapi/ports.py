@@ -19,10 +19,12 @@ class JobStore(Protocol):
         *,
         idempotency_id: str | None = None,
         idempotency_expires_at: int | None = None,
+        fingerprint: str | None = None,
     ) -> None:
         """Put the job item (fails with Conflict if the id is taken) and bump the pool's queued counter,
         in one transaction. With `idempotency_id`, a marker item is put in the same transaction; if it
-        exists already, AlreadySubmitted (errors.py) names the job it created."""
+        exists already, AlreadySubmitted (errors.py) names the job it created and the fingerprint of that
+        request. Idempotent under retries of the same write (`record.submit_token`)."""
 
     def get(self, job_id: str) -> JobRecord | None: ...
 

@@ -39,6 +39,7 @@ class JobRecord(BaseModel):
     timings: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None
     track_id: str | None = None
+    task_id: str | None = Field(default=None, description="The caller's own task id (tasks dialect).")
     context: Any = None
     webhook_url: str | None = None
     webhook_events: list[str] = Field(default_factory=list)
@@ -52,6 +53,12 @@ class JobRecord(BaseModel):
     deadline_at: float | None = None
     expires_at: int | None = None
     active_pool: str | None = None
+    submit_token: str | None = Field(
+        default=None, description="ClientRequestToken of the creating transaction (idempotent submit)."
+    )
+    enqueued_at: float | None = Field(
+        default=None, description="When the endpoint accepted the current attempt's invoke."
+    )
 
     @property
     def terminal(self) -> bool:

@@ -38,6 +38,8 @@ class Stack:
     key: str
     webhook_secret: str
     log_path: Path
+    pid: int = 0
+    """Of the `python -m local` process."""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -107,7 +109,11 @@ def stack() -> Iterator[Stack]:
         stdin=subprocess.DEVNULL,
     )
     running = Stack(
-        url=f"http://127.0.0.1:{port}", key=KEY, webhook_secret=WEBHOOK_SECRET, log_path=Path(log_file.name)
+        url=f"http://127.0.0.1:{port}",
+        key=KEY,
+        webhook_secret=WEBHOOK_SECRET,
+        log_path=Path(log_file.name),
+        pid=proc.pid,
     )
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -144,6 +150,22 @@ def png_b64() -> str:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return base64.b64encode(buffer.getvalue()).decode()
+
+
+def server_pid(stack: Stack) -> int | None:
+    """The pid of the stack's inference server (`python -m inference_container serve`, its child)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == stack.pid and "inference_container serve" in cmdline:
+            return int(entry.name)
+    return None
 
 
 def is_png(data: bytes) -> bool:

@@ -252,15 +252,13 @@ def test_tasks_v1alpha2_seed_004_with_image_link(stack, httpserver: HTTPServer, 
     assert body["id"] == "test-i2i"
     assert body["runtime"] == "sdruntime"
     assert body["output_location"].startswith("s3://")
-    assert (body["output_location"].endswith(
-        "/output/test-i2i"
-    ))
+    assert "/output/test-i2i." in body["output_location"]
     done = stack.wait(
-        lambda: stack.get("/v1/jobs/test-i2i").json(),
-        lambda b: b.get("state") in ("COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"),
+        lambda: stack.get("/v1alpha2/test-i2i").json(),
+        lambda b: b.get("result") is not None,
     )
-    assert done["state"] == "COMPLETED", done
-    assert len(done["images"]) == 1
+    assert done["status"] == "completed", done
+    assert len(done["image_url"]) == 1
 
     # and the same id again is a conflict, never an overwrite
     again = stack.post("/v1alpha2", request)

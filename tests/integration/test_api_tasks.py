@@ -8,6 +8,7 @@ import copy
 import pytest
 
 from sdapi.aws.jobs_table import JobsTable
+from sdapi.ids import scoped_id
 from tests.integration.api_support import PNG, Worker, api_env, other_key
 from tests.seeds import seed_blocks
 
@@ -43,16 +44,17 @@ def test_seed_004_v1alpha2(env):
 
     status, body, _ = api.call("POST", "/v1alpha2", v1alpha2(server))
 
+    stored = scoped_id("alice", "test-i2i")
     assert status == 200, body
     assert body == {
         "id_task": "test-i2i",
         "id": "test-i2i",
         "runtime": "sdruntime",
-        "output_location": f"s3://{aws.bucket}/outputs/output/test-i2i",
+        "output_location": f"s3://{aws.bucket}/outputs/output/{stored}",
     }
-    record = JobsTable(aws.jobs_table).get("test-i2i")
+    record = JobsTable(aws.jobs_table).get(stored)
     assert record.task == "img2img"
-    assert record.output_prefix == "outputs/output/test-i2i/"
+    assert record.output_prefix == f"outputs/output/{stored}/"
     assert record.summary["init_image_count"] == 1
 
     status, again, _ = api.call("POST", "/v1alpha2", v1alpha2(server))
@@ -64,12 +66,10 @@ def test_seed_004_v1alpha2(env):
     assert state["result"] is None
     assert state["status"] == "queued"
     assert state["context"] == ""
-    Worker(aws.settings).finish("test-i2i")
+    Worker(aws.settings).finish(stored)
     state = api.call("GET", "/v1alpha2/test-i2i")[1]
     assert state["result"] is True
-    assert (state["image_url"] == [
-        f"s3://{aws.bucket}/outputs/output/test-i2i/0.png"
-    ])
+    assert state["image_url"] == [f"s3://{aws.bucket}/outputs/output/{stored}/0.png"]
     assert api.call("GET", "/v1alpha2/test-i2i", key=other_key(aws))[0] == 404
 
 
@@ -78,13 +78,14 @@ def test_seed_004_v1alpha1(env):
 
     status, body, _ = api.call("POST", "/v1alpha1", v1alpha1(server))
 
+    stored = scoped_id("alice", "test-i2i")
     assert status == 200, body
     assert body == {
         "id_task": "test-i2i",
         "sd_model_checkpoint": "v1-5-pruned-emaonly.safetensors",
-        "output_location": f"s3://{aws.bucket}/outputs/test-i2i",
+        "output_location": f"s3://{aws.bucket}/outputs/{stored}",
     }
-    record = JobsTable(aws.jobs_table).get("test-i2i")
+    record = JobsTable(aws.jobs_table).get(stored)
     assert record.pool == "sd15"
     assert record.model == "v1-5-pruned-emaonly"
 
@@ -130,3 +131,38 @@ def test_prefixes_with_dot_or_empty_segments_are_refused_and_nothing_is_stored(e
     assert status == 400, answer
     assert answer["error"]["fields"][0]["field"] == "task.metadata.prefix"
     assert JobsTable(aws.jobs_table).get("test-i2i") is None
+
+
+def test_two_owners_may_use_the_same_task_id(env):
+    api, aws, server = env
+    api.call("POST", "/v1alpha2", v1alpha2(server))
+
+    status, body, _ = api.call("POST", "/v1alpha2", v1alpha2(server), key=other_key(aws))
+
+    assert status == 200, body
+    assert body["id"] == "test-i2i"
+
+
+def test_another_owners_task_id_reads_like_a_free_one(env):
+    api, aws, server = env
+    api.call("POST", "/v1alpha2", v1alpha2(server))
+    other = other_key(aws)
+    taken = api.call("GET", "/v1alpha2/test-i2i", key=other)
+    free = api.call("GET", "/v1alpha2/never-used", key=other)
+
+    assert (taken[0], taken[1]["error"]["type"]) == (free[0], free[1]["error"]["type"]) == (404, "NotFound")
+
+
+def test_each_owner_reads_its_own_task_under_the_shared_id(env):
+    api, aws, server = env
+    first = v1alpha2(server)
+    first["task"]["metadata"]["context"] = "alice's"
+    second = v1alpha2(server)
+    second["task"]["metadata"]["context"] = "mallory's"
+    other = other_key(aws)
+    api.call("POST", "/v1alpha2", first)
+    api.call("POST", "/v1alpha2", second, key=other)
+
+    contexts = [api.call("GET", "/v1alpha2/test-i2i", key=k)[1]["context"] for k in (api.key, other)]
+
+    assert contexts == ["alice's", "mallory's"]

@@ -108,7 +108,9 @@ def test_when_publishing_an_event_fails_then_only_that_stream_record_is_retried(
 
     monkeypatch.setattr(EventsTopic, "publish", flaky)
     answer = pipeline.handlers["events"].handler({"Records": records}, _context())
-    [failing] = [r for r in records if r["dynamodb"]["Keys"]["id"]["S"] == jobs[1].id]
+    [failing] = [
+        r for r in records if r["dynamodb"]["Keys"]["id"]["S"] == jobs[1].id and r["eventName"] == "INSERT"
+    ]
     assert answer == {"batchItemFailures": [{"itemIdentifier": failing["dynamodb"]["SequenceNumber"]}]}
 
 

@@ -8,6 +8,7 @@ import pytest
 from sdapi.auth import create_key
 from sdapi.aws.keys_table import KeysTable
 from tests.integration.api_support import api_for, settings_for
+from tests.integration.support_dialects import BY_NAME
 
 REQUEST = {"prompt": "a red bicycle", "width": 64, "height": 64, "seed": 7}
 
@@ -50,3 +51,38 @@ def test_different_keys_or_owners_make_different_jobs(api, aws):
 
     assert len({a, b, c, d}) == 4
     assert len(job_items(aws)) == 4
+
+
+REUSED = [
+    ("native", "/v1/jobs", {"prompt": "a"}, {"prompt": "b"}),
+    ("runpod", "/v2/sdxl/run", {"input": {"prompt": "a"}}, {"input": {"prompt": "b"}}),
+    ("a1111", "/sdapi/v1/txt2img", {"prompt": "a"}, {"prompt": "b"}),
+    ("v3", "/api/v3/text2img", {"prompt": "a"}, {"prompt": "b"}),
+]
+
+
+def _sent(api, dialect: str, body: dict) -> tuple[dict, str | None]:
+    if dialect == "v3":
+        return {**body, "key": api.key}, None
+    return body, "default"
+
+
+@pytest.mark.parametrize(("dialect", "path", "first", "second"), REUSED, ids=[r[0] for r in REUSED])
+def test_a_reused_key_with_another_body_is_a_422_in_its_dialect(api, aws, dialect, path, first, second):
+    body, key = _sent(api, dialect, first)
+    api.call("POST", path, body, key=key, headers={"Idempotency-Key": "reused"})
+    body, key = _sent(api, dialect, second)
+
+    status, answer, _ = api.call("POST", path, body, key=key, headers={"Idempotency-Key": "reused"})
+
+    assert status == 422
+    assert BY_NAME[dialect].is_error_shape(answer), answer
+    assert "Idempotency-Key was already used for a different request" in str(answer)
+    assert len(job_items(aws)) == 1, "nothing new queued"
+
+
+def test_the_same_body_with_other_key_order_and_spacing_still_replays(api, aws):
+    first = api.call("POST", "/v1/jobs", raw=b'{"prompt": "x", "steps": 2}', headers={"Idempotency-Key": "k"})
+    again = api.call("POST", "/v1/jobs", raw=b'{"steps":2,"prompt":"x"}', headers={"Idempotency-Key": "k"})
+
+    assert again[1]["id"] == first[1]["id"]

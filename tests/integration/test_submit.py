@@ -19,7 +19,7 @@ def counters(aws, pool="sdxl"):
     return {k: int(v["N"]) for k, v in item.get("Item", {}).items() if "N" in v}
 
 
-def test_submit_makes_exactly_three_aws_calls(service, aws, aws_calls, make_job):
+def test_submit_makes_exactly_four_aws_calls(service, aws, aws_calls, make_job):
     job = make_job()
 
     record = service.submit(job)
@@ -28,6 +28,7 @@ def test_submit_makes_exactly_three_aws_calls(service, aws, aws_calls, make_job)
         ("s3", "PutObject"),
         ("dynamodb", "TransactWriteItems"),
         ("sagemaker-runtime", "InvokeEndpointAsync"),
+        ("dynamodb", "UpdateItem"),
     ]
     assert record.state == JobState.QUEUED
     assert record.id == job.id

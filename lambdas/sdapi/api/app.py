@@ -7,8 +7,18 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from sdapi.api import errors, openapi, routes_a1111, routes_native, routes_runpod, routes_tasks, routes_v3
+from sdapi.api import (
+    body,
+    errors,
+    openapi,
+    routes_a1111,
+    routes_native,
+    routes_runpod,
+    routes_tasks,
+    routes_v3,
+)
 from sdapi.api.deps import CONTEXT_KEY, Deps
+from sdapi.errors import DomainError
 
 ROUTERS = (routes_native, routes_runpod, routes_a1111, routes_v3, routes_tasks)
 
@@ -36,10 +46,17 @@ class ApiFunction:
         self.resolver = build_resolver(deps)
 
     def __call__(self, event: dict, context: Any) -> dict:
+        path = event.get("path") or "/"
         limit = self.deps.settings.limits.max_body_bytes
         size = _body_size(event)
         if size > limit:
-            return errors.too_large(event.get("path") or "/", size, limit)
+            return errors.too_large(path, size, limit)
+        try:
+            event = body.normalise(event)
+        except body.NotJson as refused:
+            return errors.proxy_validation_error(path, refused.reason)
+        except DomainError as refused:  # not UTF-8, too deep, unstorable, a content type we do not read
+            return errors.proxy_error(path, refused)
         self.resolver.append_context(**{CONTEXT_KEY: self.deps})
         return self.resolver.resolve(event, context)
 

@@ -63,7 +63,23 @@ def register(app: APIGatewayRestResolver, authenticator: Authenticator) -> None:
 
 def too_large(path: str, size: int, limit: int) -> dict[str, Any]:
     """Return the 413 API Gateway proxy response for a body over the deployment's limit."""
-    response = render(PayloadTooLarge(f"request body is {size} bytes; the limit is {limit}"), path)
+    return proxy_error(path, PayloadTooLarge(f"request body is {size} bytes; the limit is {limit}"))
+
+
+def proxy_error(path: str, error: DomainError) -> dict[str, Any]:
+    """Return an API Gateway proxy response for `error` in the dialect of `path` (for refusals made before
+    the resolver runs: body size, body decoding)."""
+    return _proxy(render(error, path))
+
+
+def proxy_validation_error(path: str, reason: str) -> dict[str, Any]:
+    """Return the proxy response for a body that is not JSON: the dialect's schema-error answer."""
+    problems = [{"loc": ("body",), "msg": reason, "type": "json_invalid"}]
+    status, body = registry.for_path(path).validation_body(problems, None)
+    return _proxy(reply(status, body))
+
+
+def _proxy(response: Response) -> dict[str, Any]:
     return {
         "statusCode": response.status_code,
         "headers": {"Content-Type": "application/json"},

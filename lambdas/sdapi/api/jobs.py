@@ -7,18 +7,22 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from aws_lambda_powertools.event_handler.request import Request
 
 from sdapi.api.deps import Deps
+from sdapi.api.fingerprint import request_fingerprint
 from sdapi.auth import Principal
 from sdapi.dialects.common import Outputs, PathMapper, SubmitContext, caller_paths
+from sdapi.errors import Conflict
 from sdapi.ids import new_id
 from sdapi.images import to_base64
 from sdapi.records import JobRecord
 from sdapi.schema.job import MAX_SEED, Job
 from sdapi.urlguard import fetch_image
 
+GENERATED_ID_ATTEMPTS = 3
 RESPONSE_BUDGET_BYTES = 5_500_000
 """Base64 images beyond this would push a response past Lambda's 6 MB limit: URLs are returned instead."""
 
@@ -42,9 +46,21 @@ def resolve_inputs(deps: Deps, references: Mapping[str, str], owner: str) -> dic
     return resolved
 
 
-def idempotency_key(request: Request) -> str | None:
-    """Return the request's `Idempotency-Key` header (any letter case), if it was sent."""
-    return request.resolved_event.get_header_value(IDEMPOTENCY_HEADER, case_sensitive=False)
+@dataclass(frozen=True)
+class IdempotencyKey:
+    key: str
+    fingerprint: str
+    """Of the normalised request (`sdapi.api.fingerprint`): a reused key with another request is a 422."""
+
+
+def idempotency_key(request: Request) -> IdempotencyKey | None:
+    """Return the request's `Idempotency-Key` header (any letter case), if it was sent, with the request's
+    fingerprint."""
+    event = request.resolved_event
+    key = event.get_header_value(IDEMPOTENCY_HEADER, case_sensitive=False)
+    if not key:
+        return None
+    return IdempotencyKey(key, request_fingerprint(event.http_method, event.path, event.json_body))
 
 
 def submit(
@@ -55,22 +71,34 @@ def submit(
     *,
     images: Mapping[str, str] | None = None,
     job_id: str | None = None,
-    idempotency_key: str | None = None,
+    idempotency_key: IdempotencyKey | None = None,
 ) -> JobRecord:
-    """Build the canonical job and submit it; domain errors come back in the caller's own field paths."""
-    ctx = SubmitContext(
-        job_id=job_id or new_id(),
-        owner=caller.owner,
-        key_id=caller.key_id,
-        catalog=deps.settings.catalog,
-        now=time.time(),
-        seed=secrets.randbelow(MAX_SEED),
-        subseed=secrets.randbelow(MAX_SEED),
-        images=dict(images or {}),
-    )
-    with caller_paths(to_caller):
-        job = build(ctx)
-        return deps.service.submit(job, idempotency_key=idempotency_key)
+    """Build the canonical job and submit it; domain errors come back in the caller's own field paths.
+    A generated id that another job drew in the same millisecond (a Conflict) is drawn again."""
+    attempts = 1 if job_id else GENERATED_ID_ATTEMPTS
+    for attempt in range(attempts):
+        ctx = SubmitContext(
+            job_id=job_id or new_id(),
+            owner=caller.owner,
+            key_id=caller.key_id,
+            catalog=deps.settings.catalog,
+            now=time.time(),
+            seed=secrets.randbelow(MAX_SEED),
+            subseed=secrets.randbelow(MAX_SEED),
+            images=dict(images or {}),
+        )
+        try:
+            with caller_paths(to_caller):
+                job = build(ctx)
+                if idempotency_key is None:
+                    return deps.service.submit(job)
+                return deps.service.submit(
+                    job, idempotency_key=idempotency_key.key, fingerprint=idempotency_key.fingerprint
+                )
+        except Conflict:
+            if attempt + 1 == attempts:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class ServiceOutputs:

@@ -1,10 +1,14 @@
-"""OpenAPI 3.1 at /openapi.json and Swagger UI at /docs (assets inlined: works offline)."""
+"""OpenAPI 3.1 at /openapi.json (with every operation's error answers in its dialect's shape:
+`api.openapi_errors`) and Swagger UI at /docs (assets inlined: works offline)."""
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from sdapi.api.openapi_errors import document_errors
 
 TITLE = "Stable Diffusion API"
 VERSION = "1.0.0"
@@ -24,13 +28,14 @@ def register(app: APIGatewayRestResolver) -> None:
     """Serve the OpenAPI document (built once, on first request) and Swagger UI."""
     @cache
     def schema_json() -> str:
-        return app.get_openapi_json_schema(
+        generated = app.get_openapi_json_schema(
             title=TITLE,
             version=VERSION,
             description=DESCRIPTION,
             security_schemes=SECURITY_SCHEMES,
             security=SECURITY,
         )
+        return json.dumps(document_errors(json.loads(generated)), separators=(",", ":"))
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_json():

@@ -14,6 +14,9 @@ from sdapi.api.responses import doc, reply
 from sdapi.api.security import Caller
 from sdapi.auth import Principal
 from sdapi.dialects import tasks
+from sdapi.errors import NotFound
+from sdapi.ids import scoped_id
+from sdapi.records import JobRecord
 
 router = Router()
 TAGS = ["Tasks (SD on EKS)"]
@@ -58,16 +61,25 @@ def _submit(deps: Deps, submit: tasks.TaskSubmit, caller: Principal) -> Response
         caller,
         tasks.path_mapper(submit),
         images=images,
-        job_id=submit.id,
+        job_id=scoped_id(caller.owner, submit.id),
     )
     return reply(200, tasks.submit_body(submit, record, deps.settings.bucket))
 
 
 @router.get("/v1alpha2/<job_id>", tags=TAGS, summary="Task status (the notification shape)")
 def status_v1alpha2(job_id: str, caller: Caller, deps: Wired):
-    return reply(200, tasks.status_body(deps.service.get(job_id, caller.owner), deps.settings.bucket))
+    return reply(200, tasks.status_body(_task(deps, job_id, caller), deps.settings.bucket))
 
 
 @router.get("/v1alpha1/<job_id>", tags=TAGS, summary="Task status (the notification shape)")
 def status_v1alpha1(job_id: str, caller: Caller, deps: Wired):
-    return reply(200, tasks.status_body(deps.service.get(job_id, caller.owner), deps.settings.bucket))
+    return reply(200, tasks.status_body(_task(deps, job_id, caller), deps.settings.bucket))
+
+
+def _task(deps: Deps, job_id: str, caller: Principal) -> JobRecord:
+    """Return the caller's task by its own id (stored owner-scoped), else the job of that id (a generated
+    id, or a task stored before ids were scoped); another owner's is a 404 either way."""
+    try:
+        return deps.service.get(scoped_id(caller.owner, job_id), caller.owner)
+    except NotFound:
+        return deps.service.get(job_id, caller.owner)

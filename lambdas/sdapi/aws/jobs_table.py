@@ -57,10 +57,17 @@ class JobsTable:
         *,
         idempotency_id: str | None = None,
         idempotency_expires_at: int | None = None,
+        fingerprint: str | None = None,
     ) -> None:
         """Put the job item (Conflict if the id is taken) and bump `queued` on the pool's counters, in one
-        transaction. With `idempotency_id`, also put that marker item (pointing at this job) in the same
-        transaction; if the marker exists already, raise `AlreadySubmitted` carrying the earlier job's id."""
+        transaction. With `idempotency_id`, also put that marker item (pointing at this job, with the
+        request's `fingerprint`) in the same transaction; if the marker exists already, raise
+        `AlreadySubmitted` carrying the earlier job's id and fingerprint.
+
+        Idempotent: `record.submit_token` is the transaction's `ClientRequestToken` (DynamoDB applies a
+        retried call with the same token once, for 10 minutes) and is stored on the item, so a retry whose
+        condition fails because its own earlier attempt committed (botocore retries a read timeout; a
+        store without token support) recognises its item and returns as if it had written it."""
         values = record.model_dump(mode="json")
         values[I.ACTIVE_POOL] = record.active_pool or record.pool
         items: list[dict[str, Any]] = [
@@ -84,6 +91,7 @@ class JobsTable:
                                 I.JOBS_TABLE_KEY: idempotency_id,
                                 "job_id": job.id,
                                 "owner": job.owner,
+                                "fingerprint": fingerprint,
                                 I.EXPIRES_AT: idempotency_expires_at,
                             }
                         ),
@@ -92,19 +100,31 @@ class JobsTable:
                     }
                 }
             )
+        token = {"ClientRequestToken": record.submit_token} if record.submit_token else {}
         try:
-            self._ddb.transact_write_items(TransactItems=items)
+            self._ddb.transact_write_items(TransactItems=items, **token)
         except ClientError as error:
             codes = _cancel_codes(error)
+            if codes and codes[0] == "ConditionalCheckFailed" and self._is_own(job.id, record.submit_token):
+                return  # our own earlier attempt committed: the write is done
             if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
                 earlier = self._get_raw(idempotency_id or "")
                 if earlier and earlier.get("job_id"):
-                    raise AlreadySubmitted(str(earlier["job_id"])) from error
+                    raise AlreadySubmitted(str(earlier["job_id"]), earlier.get("fingerprint")) from error
+            if error.response.get("Error", {}).get("Code") == "IdempotentParameterMismatchException":
+                raise Conflict(f"job id {job.task_id or job.id!r} is already taken") from error
             if codes and codes[0] == "ConditionalCheckFailed":
-                raise Conflict(f"job id {job.id!r} is already taken") from error
+                raise Conflict(f"job id {job.task_id or job.id!r} is already taken") from error
             raise UpstreamUnavailable(f"jobs table write failed: {_reason(error)}") from error
         except BotoCoreError as error:
             raise UpstreamUnavailable(f"jobs table write failed: {error}") from error
+
+    def _is_own(self, job_id: str, token: str | None) -> bool:
+        """Whether the item `job_id` was written by the transaction with this `ClientRequestToken`."""
+        if not token:
+            return False
+        existing = self._get_raw(job_id, consistent=True)
+        return existing is not None and existing.get(I.SUBMIT_TOKEN) == token
 
     def transition(
         self,

@@ -28,6 +28,10 @@ DEADLINE_AT = "deadline_at"
 EXECUTION_TIMEOUT_S = "execution_timeout_s"
 EXPIRES_AT = "expires_at"
 ERROR = "error"
+SUBMIT_TOKEN = "submit_token"  # noqa: S105 - an attribute name, not a secret
+"""The `ClientRequestToken` of the transaction that created the item (a retry recognises its own)."""
+ENQUEUED_AT = "enqueued_at"
+"""When the invoke of the current attempt was accepted; absent on a QUEUED job nothing has invoked yet."""
 
 COUNTER_FIELDS = {
     "QUEUED": "queued",

@@ -11,14 +11,15 @@ never reaches the GPU), image i of `batch_size x n_iter` gets `seed + i` unless 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sdapi.schema.prompt import LoraRequest, Style
 from sdapi.schema.states import ACTIVE_STATES as ACTIVE_STATES  # re-exported: declared in states.py
 from sdapi.schema.states import TERMINAL_STATES as TERMINAL_STATES
 from sdapi.schema.states import JobState as JobState
+from sdapi.schema.storable import check_freeform, check_stored
 
 SCHEMA_VERSION = 1
 
@@ -215,8 +216,16 @@ class Job(_Strict):
     output: OutputOptions
     webhook: Webhook | None = None
     track_id: str | None = Field(default=None, max_length=256)
-    context: Any = Field(default=None, description="Opaque caller data echoed back (tasks `context`).")
-    request: dict[str, Any] = Field(
+    task_id: str | None = Field(
+        default=None,
+        description="The id a tasks-dialect caller chose; `id` is the owner-scoped id it is stored under.",
+    )
+    context: Annotated[Any, AfterValidator(check_freeform)] = Field(
+        default=None,
+        description="Opaque caller data echoed back (tasks `context`); anything DynamoDB can store "
+        "(non-empty keys, numbers within ±9.9E+125, at most 30 levels, 64 KiB as JSON).",
+    )
+    request: Annotated[dict[str, Any], AfterValidator(check_stored)] = Field(
         default_factory=dict,
         description="The caller's parameters, images removed (echoed as A1111 `parameters`, v3 `meta`).",
     )

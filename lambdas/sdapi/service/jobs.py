@@ -1,9 +1,11 @@
 """The job lifecycle as the API sees it: submit, read, wait, cancel, retry, purge, load, outputs, uploads.
 
 Happy-path AWS calls (what `bench/api_bench.py` counts):
-- `submit`: 3 — S3 PutObject `inputs/{id}.json`, DynamoDB TransactWriteItems (job item QUEUED + the pool's
-  counters, plus the idempotency marker in the SAME transaction when a key is given: still 3), SageMaker
-  runtime InvokeEndpointAsync. A webhook URL adds a DNS lookup (the SSRF check), no AWS call.
+- `submit`: 4 — S3 PutObject `inputs/{id}.json`, DynamoDB TransactWriteItems (job item QUEUED + the pool's
+  counters, plus the idempotency marker in the SAME transaction when a key is given; with a
+  `ClientRequestToken`), SageMaker runtime InvokeEndpointAsync, DynamoDB UpdateItem `enqueued_at` (what lets
+  the sweeper tell a job nothing invoked from one waiting in the endpoint's queue). A webhook URL adds a
+  DNS lookup (the SSRF check), no AWS call.
 - `get`: 1 GetItem. `wait`: 1 GetItem per poll. `cancel`: 1 GetItem + 1 GetItem/TransactWriteItems pair.
 - `load`: 1 BatchGetItem + 1 DescribeEndpoint per pool (instance counts cached for 10 s per process).
   `queue_size`: 1 BatchGetItem.
@@ -13,6 +15,7 @@ Happy-path AWS calls (what `bench/api_bench.py` counts):
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 import uuid
@@ -23,10 +26,19 @@ from urllib.parse import quote
 
 from sdapi import ids
 from sdapi.config import Settings
-from sdapi.errors import AlreadySubmitted, Conflict, Gone, InvalidRequest, NotFound, UpstreamUnavailable
+from sdapi.errors import (
+    AlreadySubmitted,
+    Conflict,
+    Gone,
+    IdempotencyKeyReused,
+    InvalidRequest,
+    NotFound,
+    UpstreamUnavailable,
+)
 from sdapi.images import check_image_bytes, to_base64
 from sdapi.ports import BlobStore, EndpointInfo, Enqueuer, JobStore
 from sdapi.records import JobRecord, SystemLoad
+from sdapi.schema.items import ENQUEUED_AT
 from sdapi.schema.job import ACTIVE_STATES, Job, JobState
 from sdapi.service.load import estimate_queue_time
 from sdapi.urlguard import UrlPolicy, check_url
@@ -51,6 +63,27 @@ def input_key(job_id: str) -> str:
 def idempotency_id(owner: str, key: str) -> str:
     """The jobs-table id of an idempotency marker ('#' never occurs in job ids)."""
     return f"idem#{owner}#{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
+
+
+MAX_ITEM_BYTES = 350_000
+"""Largest job item (its JSON) a submit may write: DynamoDB's item limit is 400 KB, and the item grows by
+outputs, info and timings as the job runs."""
+
+
+def _check_item_size(record: JobRecord) -> None:
+    size = len(json.dumps(record.model_dump(mode="json"), separators=(",", ":"), default=str))
+    if size > MAX_ITEM_BYTES:
+        raise InvalidRequest(
+            f"the request's parameters take {size} bytes to store with the job (images not counted); "
+            f"the limit is {MAX_ITEM_BYTES}: shorten the prompts, context or scripts"
+        )
+
+
+def submit_token(job: Job) -> str:
+    """The `ClientRequestToken` of the transaction that creates `job` (DynamoDB: 1-36 characters): the
+    same for every retry of that write, different for any other submit (even one that drew the same id)."""
+    material = f"{job.id}|{job.owner}|{job.attempt}|{job.created_at!r}|{job.seed}|{job.subseed}"
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -90,13 +123,21 @@ class JobService:
 
     # -- submit ------------------------------------------------------------------------------------------
 
-    def submit(self, job: Job, idempotency_key: str | None = None) -> JobRecord:
+    def submit(
+        self, job: Job, idempotency_key: str | None = None, fingerprint: str | None = None
+    ) -> JobRecord:
         """Validate `job` against the deployment, store its input, record it QUEUED and enqueue it.
 
         Raises InvalidRequest (nothing written), UrlRefused for a bad webhook URL, Conflict for a taken id,
         UpstreamUnavailable when AWS fails (if the enqueue fails after the item was written, the job is
         recorded FAILED with the reason first: no QUEUED job is left that nothing will finish).
-        With `idempotency_key`, a repeat by the same owner within a day returns the first job instead."""
+        With `idempotency_key`, a repeat by the same owner within a day returns the first job instead
+        (IdempotencyKeyReused when `fingerprint`, the normalised request's, differs from the first one's);
+        a first job that was recorded but never invoked (its submit was cut short) is invoked now.
+
+        Idempotent end to end: the create transaction carries a `ClientRequestToken` derived from the job,
+        and the invoke is recorded (`enqueued_at`), so no retry at any step leaves a QUEUED job that nothing
+        will run (the sweeper fails those whose submit died between the two; `sdapi.service.sweeper`)."""
         validate(job, self.settings)
         job = normalize(job, self.settings.catalog)
         if job.webhook is not None:
@@ -104,20 +145,49 @@ class JobService:
         pool = self.settings.catalog.pool(job.pool)
         assert pool is not None  # validate() checked it
         now = self.clock()
+        record = self._record(job, now)
+        _check_item_size(record)
         key = input_key(job.id)
         self.blobs.put_json(key, job.model_dump(mode="json"))
-        record = self._record(job, now)
         try:
             self.store.create(
                 job,
                 record,
                 idempotency_id=idempotency_id(job.owner, idempotency_key) if idempotency_key else None,
                 idempotency_expires_at=int(now) + IDEMPOTENCY_TTL_S,
+                fingerprint=fingerprint,
             )
         except AlreadySubmitted as replay:
-            return self.get(replay.job_id, job.owner)
+            if None not in (replay.fingerprint, fingerprint) and replay.fingerprint != fingerprint:
+                raise IdempotencyKeyReused(
+                    "this Idempotency-Key was already used for a different request (job "
+                    f"{replay.job_id}); use a new key, or resend the original request to get that job"
+                ) from None
+            return self._resume(self.get(replay.job_id, job.owner))
         self._enqueue(record, pool.endpoint_name, key, job.inference_id)
-        return record
+        return self._mark_enqueued(record)
+
+    def _resume(self, record: JobRecord) -> JobRecord:
+        """A replayed submit: invoke the first job if its own submit stopped before the invoke (a worker
+        skips a job that is no longer QUEUED for that attempt, so a second invoke cannot run it twice)."""
+        pool = self.settings.catalog.pool(record.pool)
+        if record.state != JobState.QUEUED or record.enqueued_at is not None or pool is None:
+            return record
+        inference_id = record.id if record.attempt == 0 else f"{record.id}:{record.attempt}"
+        self._enqueue(record, pool.endpoint_name, input_key(record.id), inference_id)
+        return self._mark_enqueued(record)
+
+    def _mark_enqueued(self, record: JobRecord) -> JobRecord:
+        """Record that the endpoint accepted the invoke (1 UpdateItem). A failure here is logged, not
+        raised: the job is queued at the endpoint and runs; only the sweeper's never-invoked rule could
+        then fail it, and only if it is still QUEUED after the grace period."""
+        enqueued_at = self.clock()
+        try:
+            self.store.update(record.id, {ENQUEUED_AT: enqueued_at})
+        except UpstreamUnavailable as error:
+            logger.warning("could not record the invoke", extra={"job_id": record.id, "error": error.message})
+            return record
+        return record.model_copy(update={"enqueued_at": enqueued_at})
 
     def _enqueue(self, record: JobRecord, endpoint: str, key: str, inference_id: str) -> None:
         try:
@@ -164,6 +234,7 @@ class JobService:
             request=job.request,
             output_prefix=job.output.prefix,
             track_id=job.track_id,
+            task_id=job.task_id,
             context=job.context,
             webhook_url=job.webhook.url if job.webhook else None,
             webhook_events=list(job.webhook.events) if job.webhook else [],
@@ -173,6 +244,7 @@ class JobService:
             deadline_at=now + job.timeouts.ttl_s,
             expires_at=int(now) + self.settings.job_retention_days * DAY_S,
             active_pool=job.pool,
+            submit_token=submit_token(job),
         )
 
     # -- reads -------------------------------------------------------------------------------------------
@@ -253,6 +325,7 @@ class JobService:
                 "n_generated": 0,
                 "deadline_at": now + record.ttl_s,
                 "webhook_status": "pending" if record.webhook_url else None,
+                ENQUEUED_AT: None,
             },
         )
         if changed is None:
@@ -261,7 +334,7 @@ class JobService:
         self.blobs.put_json(key, stored)
         inference_id = f"{job_id}:{attempt}"
         self._enqueue(changed, pool.endpoint_name, key, inference_id)
-        return changed
+        return self._mark_enqueued(changed)
 
     def purge_queue(self, owner: str, pool: str) -> int:
         """Cancel every QUEUED job of `owner` on `pool`; returns how many were cancelled."""

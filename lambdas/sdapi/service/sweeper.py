@@ -4,6 +4,15 @@ Every active job carries `deadline_at` (queued: created + TTL; in progress: star
 the sparse `by_deadline` index. Each run moves every overdue job to TIMED_OUT with a conditional transition
 (a job that finished meanwhile is left alone), which the jobs table's stream turns into its `job.timed_out`
 event and webhook, then recounts each pool's queued / in-progress gauges from the index.
+
+It also finishes the jobs that nothing will ever run: a QUEUED job whose creating submit recorded its
+token (`submit_token`) but never recorded an accepted invoke (`enqueued_at`) — the api Lambda died or timed
+out between the transaction and `InvokeEndpointAsync` — becomes FAILED with `NEVER_INVOKED` once
+`NEVER_INVOKED_GRACE_S` has passed since it was queued (longer than any api Lambda runs, so no submit is
+still on its way to the invoke). FAILED rather than re-invoked: that caller saw an error or a timeout and
+either retried (with an `Idempotency-Key`, the retry already invoked the job; without one it made a new
+job) or gave up, so running the orphan would spend GPU time on a result nobody will read. Items written
+before tokens existed carry no `submit_token` and are left to their time to live.
 """
 
 from __future__ import annotations
@@ -21,10 +30,19 @@ from sdapi.schema.job import JobState
 logger = logging.getLogger(__name__)
 
 PAGE = 100
+NEVER_INVOKED_GRACE_S = 900
+"""How long a QUEUED job may go without a recorded invoke (the api Lambda's longest run is 900 s)."""
+NEVER_INVOKED = (
+    "the job was recorded but never handed to the inference endpoint (the submitting request was "
+    "interrupted); submit it again"
+)
 
 
 class SweepReport(BaseModel):
     timed_out: list[str] = Field(default_factory=list, description="Ids of the jobs this run timed out.")
+    never_invoked: list[str] = Field(
+        default_factory=list, description="Ids of QUEUED jobs nothing had invoked, now FAILED."
+    )
     counters: list[Counters] = Field(default_factory=list, description="Gauges after the recount.")
 
 
@@ -43,10 +61,33 @@ class Sweeper:
         report = SweepReport()
         for pool in pools:
             report.timed_out += self._time_out(pool)
+            report.never_invoked += self._fail_never_invoked(pool)
             report.counters.append(self.store.recount(pool))
         if report.timed_out:
             logger.info("sweeper timed out jobs", extra={"count": len(report.timed_out)})
+        if report.never_invoked:
+            logger.warning("sweeper failed never-invoked jobs", extra={"ids": report.never_invoked})
         return report
+
+    def _fail_never_invoked(self, pool: str) -> list[str]:
+        now = self.clock()
+        done: list[str] = []
+        for record in self.store.queued(pool):
+            queued_since = max(record.created_at, record.updated_at or 0.0)
+            if record.submit_token is None or record.enqueued_at is not None:
+                continue
+            if now - queued_since < NEVER_INVOKED_GRACE_S:
+                continue
+            moved = self.store.transition(
+                record.id,
+                JobState.FAILED,
+                expected=[JobState.QUEUED],
+                attempt=record.attempt,
+                updates={"completed_at": now, "error": NEVER_INVOKED},
+            )
+            if moved is not None:
+                done.append(record.id)
+        return done
 
     def _time_out(self, pool: str) -> list[str]:
         done: list[str] = []

@@ -160,4 +160,4 @@ def test_a_nested_prefix_with_dotted_names_is_kept():
     body["task"]["metadata"]["prefix"] = "/team/v1.2/.cache/"
     submit = tasks.from_v1alpha2(tasks.V1Alpha2Request.model_validate(body))
     tasks.check(submit)
-    assert tasks.output_prefix(submit) == f"outputs/team/v1.2/.cache/{submit.id}/"
+    assert tasks.output_prefix(submit, "job-1") == "outputs/team/v1.2/.cache/job-1/"

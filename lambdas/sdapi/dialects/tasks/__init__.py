@@ -1,14 +1,18 @@
 """The "SD on EKS" task format (seed 004): `POST /v1alpha2` and `POST /v1alpha1`.
 
 Decisions:
-- The caller chooses the id (`metadata.id` / `alwayson_scripts.id_task`); a taken id is a 409.
+- The caller chooses the id (`metadata.id` / `alwayson_scripts.id_task`), scoped to its owner: the job is
+  stored under `sdapi.ids.scoped_id(owner, id)`, so two owners may use the same id and another owner's id
+  is indistinguishable from a free one; the same owner reusing an id gets a 409. Answers and webhooks
+  carry the caller's id; `GET /v1alpha2/{id}` takes it too.
 - `runtime` (v1alpha2) picks the pool: a pool name, else the pool holding the checkpoint of that name, else
   the default pool. The checkpoint is `override_settings.sd_model_checkpoint` (v1alpha1:
   `alwayson_scripts.sd_model_checkpoint`), else the runtime's checkpoint, else the pool's default.
 - URL inputs fetched through the SSRF guard before `to_job`: `alwayson_scripts.image_link` (becomes the
   first init image; image-to-image only), and URL values of `init_images[i]`, `mask` and ControlNet unit
   `image`s. Other strings are never fetched.
-- `prefix` → outputs under `outputs/{prefix}/{id}/`; `output_location` = `s3://{bucket}/outputs/{prefix}/{id}`.
+- `prefix` → outputs under `outputs/{prefix}/{scoped id}/`; `output_location` =
+  `s3://{bucket}/outputs/{prefix}/{scoped id}`.
 - Answer 200: v1alpha2 `{"id_task", "id", "runtime", "output_location"}`, v1alpha1 `{"id_task",
   "sd_model_checkpoint", "output_location"}`. `GET /v1alpha2/{id}` (and `/v1alpha1/{id}`) answer the
   notification shape `{id, status, result, image_url, output_url, context}` (+ `error`); `result` is null

@@ -20,8 +20,8 @@ def submit_body(submit: TaskSubmit, record: JobRecord, bucket: str) -> dict[str,
     """Return the answer to a task submission, in the shape of its version."""
     location = _location(bucket, record.output_prefix.rstrip("/"))
     if submit.version == "v1alpha1":
-        return {"id_task": record.id, "sd_model_checkpoint": submit.model, "output_location": location}
-    return {"id_task": record.id, "id": record.id, "runtime": submit.runtime, "output_location": location}
+        return {"id_task": submit.id, "sd_model_checkpoint": submit.model, "output_location": location}
+    return {"id_task": submit.id, "id": submit.id, "runtime": submit.runtime, "output_location": location}
 
 
 def status_body(record: JobRecord, bucket: str) -> dict[str, Any]:
@@ -29,7 +29,7 @@ def status_body(record: JobRecord, bucket: str) -> dict[str, Any]:
     `error`)."""
     result = None if not record.terminal else record.state == JobState.COMPLETED
     body = {
-        "id": record.id,
+        "id": record.task_id or record.id,
         "status": record.state.value.lower(),
         "result": result,
         "image_url": [_location(bucket, key) for key in record.outputs],

@@ -76,6 +76,7 @@ def check(submit: TaskSubmit) -> None:
             raise InvalidRequest.field("task.metadata.prefix", f"must be at most {_MAX_PREFIX} characters")
 
 
-def output_prefix(submit: TaskSubmit) -> str:
-    """Return where the task's images go: `outputs/{prefix}/{id}/` (or `outputs/{id}/` without a prefix)."""
-    return job_output_prefix(submit.id, submit.prefix)
+def output_prefix(submit: TaskSubmit, job_id: str) -> str:
+    """Return where the task's images go: `outputs/{prefix}/{job_id}/` (or `outputs/{job_id}/` without a
+    prefix), `job_id` being the owner-scoped id (two owners' images never share a folder)."""
+    return job_output_prefix(job_id, submit.prefix)

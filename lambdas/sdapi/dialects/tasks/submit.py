@@ -60,7 +60,7 @@ def to_job(submit: TaskSubmit, ctx: SubmitContext) -> Job:
         context=submit.context,
         extra_images=(ctx.images[link_key],) if link_key in ctx.images else (),
     )
-    return payload_to_job(payload, ctx, routing)
+    return payload_to_job(payload, ctx, routing).model_copy(update={"task_id": submit.id})
 
 
 def _inline(submit: TaskSubmit, images: Mapping[str, str]) -> dict[str, Any]:
