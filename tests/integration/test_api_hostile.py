@@ -13,7 +13,7 @@ from tests.integration.support_dialects import BY_NAME, DIALECTS, job_items, lea
 
 
 @pytest.fixture
-def env(aws, api_key, monkeypatch):
+def env(aws, api_key):
     api, _, settings = api_env(aws, api_key, worker=False)
     return api, settings
 
