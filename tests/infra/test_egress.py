@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.infra.conftest import cdk_context
 from tests.infra.helpers import of_type, text
+from tests.infra.synth import cdk_context
 
 
 @pytest.fixture(scope="module")
