@@ -14,7 +14,7 @@ def private(tmp_path_factory) -> dict:
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
 
-    from infra.app import build_app
+    from infra.app import STACK_NAME, build_app
 
     app = cdk.App(
         context={**cdk_context(), "private_egress": True}, outdir=str(tmp_path_factory.mktemp("cdk.out"))
@@ -24,7 +24,7 @@ def private(tmp_path_factory) -> dict:
     (image / "inference_container" / "Dockerfile").write_text("FROM scratch\n")
     build_app(app, image_directory=image)
     app.synth()  # raises on any unacknowledged cdk-nag finding
-    return Template.from_stack(app.node.find_child("Sdapi")).to_json()["Resources"]
+    return Template.from_stack(app.node.find_child(STACK_NAME)).to_json()["Resources"]
 
 
 def test_there_is_no_internet_route(private):
