@@ -150,12 +150,12 @@ class Smoke:
         metadata = {"id": task_id, "runtime": "sdruntime", "tasktype": "text-to-image", "prefix": "smoke"}
         body = {"task": {"metadata": metadata, "content": {"prompt": PROMPT, **SIZE}}}
         answer = self._json(self._call("POST", "/v1alpha2", body), 200, 202)
-        done = self._until(
-            lambda: self._json(self._call("GET", f"/v1/jobs/{answer['id']}")),
-            lambda b: b["state"] in ("COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"),
+        done = self._until(  # the task's own status route: task ids are scoped to their owner
+            lambda: self._json(self._call("GET", f"/v1alpha2/{task_id}")),
+            lambda b: b["result"] is not None,
         )
-        if done["state"] != "COMPLETED":
-            raise SmokeError(f"task {task_id} ended {done['state']}: {done.get('error')}")
+        if done["result"] is not True:
+            raise SmokeError(f"task {task_id} ended {done['status']}: {done.get('error')}")
         return f"task {task_id}: output at {answer['output_location']}"
 
     def webhook_round_trip(self, listen: str) -> str:
