@@ -16,8 +16,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	# torch is pinned in the same command so pip takes the CPU build and no CUDA packages.
-	$(PIP) install -q "torch==2.13.0" -e ".[lambdas,container,infra,local,cli,dev]"
+	# torch and torchvision are pinned in the same command so pip takes the pair on this machine's disk.
+	$(PIP) install -q "torch==2.14.1" "torchvision==0.29.1" -e ".[lambdas,container,infra,local,cli,dev]"
 	rm -f $(VENV)/.installed-* && touch $@
 
 venv: $(STAMP)
