@@ -13,8 +13,8 @@ class JobError(Exception):
 
 
 class InvalidJob(JobError):
-    """The job cannot run as written (bad input, a model this container does not have, an unsupported
-    option)."""
+    """The job cannot run as written: bad input, a model this container does not have, or an unsupported
+    option."""
 
     status = 400
     kind = "InvalidJob"

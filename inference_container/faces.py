@@ -6,17 +6,16 @@ YuNet, or the explicit `full-frame` detector) + a `RestorationNetwork` (any `tor
 
 What this is not: CodeFormer or GFPGAN. Those need basicsr/facexlib and their own weights. The catalog's
 face-restorer folder holds weights for `FaceRestorationNet`, a small residual conv net defined here; with
-random
-weights (the tiny catalog) it changes pixels but does not make faces prettier. To plug a real model, implement
-`RestorationNetwork` (a module with `forward(x) -> x`) and register a loader in `NETWORKS`, or convert its
-weights into the folder layout below.
+random weights (the tiny catalog) it changes pixels but does not make faces prettier. To plug a real model,
+implement `RestorationNetwork` (a module with `forward(x) -> x`) and register a loader in `NETWORKS`, or
+convert its weights into the folder layout below.
 
 Folder layout (the catalog entry's `path`):
-    restorer.json        {"network": "residual-conv", "channels": 32, "size": 512, "detector": "haar" |
-    "yunet" |
-                          "full-frame", "detector_file": "haarcascade_frontalface_default.xml" | "….onnx"}
+    restorer.json        {"network": "residual-conv", "channels": 32, "size": 512,
+                          "detector": "haar" | "yunet" | "full-frame",
+                          "detector_file": "haarcascade_frontalface_default.xml" | "….onnx"}
     model.safetensors    the network's weights
-    <detector_file>      optional; for "haar" OpenCV's bundled cascades are used when the file is absent
+    <detector_file>      optional; for "haar" OpenCV's bundled cascades are used when the file is absent.
 """
 
 from __future__ import annotations
@@ -62,8 +61,8 @@ class FaceRestorationNet(nn.Module):
 
 
 class FullFrameDetector:
-    """Treats the whole image as one face region. For test catalogs and portrait crops; say so in the
-    config."""
+    """Treats the whole image as one face region: for test catalogs and portrait crops, chosen explicitly
+    in the config (`"detector": "full-frame"`)."""
 
     def detect(self, image: np.ndarray) -> list[Box]:
         h, w = image.shape[:2]

@@ -24,8 +24,8 @@ def decode_image(data: str, field: str) -> Image.Image:
 
 
 def resize_image(mode: ResizeMode, image: Image.Image, width: int, height: int) -> Image.Image:
-    """A1111 `images.resize_image`: just resize, crop and resize (centre crop), resize and fill (edge
-    stretch).
+    """A1111 `images.resize_image`: just resize, crop and resize (a centre crop), or resize and fill (the
+    edges stretched).
 
     `latent_upscale` resizes in pixel space here; the worker upscales latents itself where it supports it.
     """

@@ -1,12 +1,10 @@
 """Loaded models and the pipelines built from them.
 
 One `LoadedCheckpoint` holds one set of weights on the device. Every task pipeline (txt2img, img2img,
-inpaint, and
-their ControlNet variants) is a view of those components made with `Pipeline.from_pipe` per job, with that
-job's
-scheduler, optional VAE override and ControlNet(s): no second copy of any weight. `ModelCache` keeps
-checkpoints,
-ControlNets, VAEs and face restorers in one LRU sized to the accelerator's free memory.
+inpaint, and their ControlNet variants) is a view of those components made with `Pipeline.from_pipe` per
+job, with that job's scheduler, optional VAE override and ControlNet(s): no second copy of any weight.
+`ModelCache` keeps checkpoints, ControlNets, VAEs and face restorers in one LRU sized to the accelerator's
+free memory.
 """
 
 from __future__ import annotations
@@ -219,8 +217,8 @@ class ModelCache:
 
     # -- loaders --------------------------------------------------------------------------------------------
     def _from_pretrained(self, cls, path: Path, **kwargs):
-        """Weights straight to the accelerator (device_map) where diffusers supports it, else load then
-        move."""
+        """Load weights straight onto the accelerator (device_map) where diffusers supports it; otherwise
+        load on the CPU and move them."""
         kwargs.setdefault("dtype", self.dtype)
         if self.device.type == "cuda" and str(self.device) in ("cuda", "cuda:0"):
             try:
@@ -265,9 +263,9 @@ class ModelCache:
         return LoadedCheckpoint(entry=entry, pipe=pipe, nbytes=nbytes)
 
     def _optimise(self, pipe) -> None:
-        """channels-last UNet/VAE (faster convolutions on tensor cores); SDPA attention is diffusers' default
-        on
-        torch 2; optional torch.compile of the UNet (warmed by the server before /ping turns healthy)."""
+        """Channels-last UNet and VAE on CUDA (faster convolutions on tensor cores), and optionally
+        torch.compile of the UNet (warmed by the server before /ping turns healthy). SDPA attention is
+        diffusers' default on torch 2, so nothing is needed for it."""
         if self.device.type == "cuda":
             pipe.unet.to(memory_format=torch.channels_last)
             pipe.vae.to(memory_format=torch.channels_last)

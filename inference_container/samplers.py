@@ -1,5 +1,5 @@
-"""A1111 sampler + schedule type → a configured diffusers scheduler. Unknown or unsupported names are
-refused."""
+"""A1111 sampler + schedule type → a configured diffusers scheduler; unknown or unsupported names are
+refused with InvalidJob."""
 
 from __future__ import annotations
 

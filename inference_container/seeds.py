@@ -2,9 +2,9 @@
 reproducibility.
 
 The initial noise of image i is drawn from its own `torch.Generator` on the CPU, so a seed gives the same
-picture
-on any GPU (or none). The noise the samplers add during denoising (ancestral / SDE samplers) comes from
-per-image generators on the execution device, seeded the same way, so nothing is copied CPU→GPU in the loop.
+picture on any GPU (or none). The noise the samplers add during denoising (ancestral / SDE samplers) comes
+from per-image generators on the execution device, seeded the same way, so nothing is copied CPU→GPU in the
+loop.
 """
 
 from __future__ import annotations
@@ -51,8 +51,7 @@ def initial_noise(
     """Unit-variance noise (N, C, H, W) for latents of `shape` = (C, H, W), one slice per seed, as A1111 does.
 
     `seed_resize_from` = (width, height) in pixels: draw the noise at that size and paste it centred, so a
-    seed
-    keeps its composition when the size changes.
+    seed keeps its composition when the size changes.
     """
     noise_shape = shape
     if seed_resize_from and seed_resize_from[0] > 0 and seed_resize_from[1] > 0:

@@ -4,10 +4,9 @@ The socket opens at once (so /ping answers 503 while models load); the default m
 the background and /ping turns 200 only after that. If that start-up fails (an empty model root, a catalog
 without the default model, a model that does not load), the process logs one line saying why and exits
 with status 1 at once, so SageMaker fails the instance in seconds instead of waiting out the health-check
-timeout. Jobs run one at a time (MaxConcurrentInvocationsPerInstance=1).
-A broken job answers a 4xx/5xx `InvocationError` JSON and the server keeps serving. SIGTERM/SIGINT stop
-accepting,
-let the running job finish, and exit.
+timeout. Jobs run one at a time (MaxConcurrentInvocationsPerInstance=1). A broken job answers a 4xx/5xx
+`InvocationError` JSON and the server keeps serving. SIGTERM/SIGINT stop accepting, let the running job
+finish, and exit.
 """
 
 from __future__ import annotations
@@ -59,7 +58,7 @@ class Service:
     def _load(self) -> None:
         from inference_container.catalog import ModelCatalog
         from inference_container.pipelines import ModelCache
-        from inference_container.storage import OutputStore, clients
+        from inference_container.storage import JobTracking, OutputStore, clients
         from inference_container.worker import Worker
 
         config = self.config
@@ -74,14 +73,12 @@ class Service:
             s3 = s3 or s3_client
             dynamodb = dynamodb or dynamodb_client
         store = OutputStore(s3, config.bucket) if config.bucket and s3 is not None else None
-        worker = Worker(
-            catalog,
-            models,
-            store=store,
-            dynamodb=dynamodb,
-            jobs_table=config.jobs_table,
-            progress_interval_s=config.progress_interval_s,
-        )
+        if store is None:
+            log.warning("SDAPI_BUCKET is not set: jobs will fail until it names the outputs bucket")
+        tracking = None
+        if dynamodb is not None and config.jobs_table:
+            tracking = JobTracking(dynamodb, config.jobs_table, config.progress_interval_s)
+        worker = Worker(catalog, models, store=store, tracking=tracking)
         default = catalog.default_checkpoint(config.default_model)
         models.checkpoint(default)
         if config.warmup:
@@ -140,8 +137,8 @@ class Service:
 
 
 def warmup_job(model: str, family: str, device_type: str, compiled: bool) -> Job:
-    """A small generation that loads every lazy piece (and compiles, at the native size, when
-    SDAPI_COMPILE=1)."""
+    """A small generation that loads every lazy piece (and, when SDAPI_COMPILE=1, compiles at the native
+    size)."""
     side = 64 if device_type == "cpu" else (1024 if family == "sdxl" else 512)
     return Job(
         id="warmup",

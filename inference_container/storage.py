@@ -1,7 +1,7 @@
 """The container's only AWS side effects: PNGs to S3 (PutObject under outputs/) and its job item in DynamoDB
 (UpdateItem, and TransactWriteItems made of Update actions). Nothing is read from AWS: the job arrives as the
-request body. Endpoints come from AWS_ENDPOINT_URL* (boto3 reads them), so the local stack can point at
-moto."""
+request body. Endpoints come from AWS_ENDPOINT_URL* (boto3 reads them), so the local stack can point them
+at moto."""
 
 from __future__ import annotations
 
@@ -82,8 +82,8 @@ class JobTracker:
         return now
 
     def progress(self, step: int, total: int, *, force: bool = False) -> bool:
-        """Write progress if `interval_s` has passed; False once the job is no longer IN_PROGRESS (stop
-        work)."""
+        """Write progress if `interval_s` has passed. False means the job is no longer IN_PROGRESS: stop
+        working on it."""
         if self.cancelled:
             return False
         now = time.monotonic()
@@ -102,12 +102,28 @@ class JobTracker:
         return True
 
 
+@dataclass(frozen=True)
+class JobTracking:
+    """The jobs table, as the worker's tracking of its jobs: one `JobTracker` per job."""
+
+    dynamodb: object
+    table: str
+    interval_s: float = 1.0
+    """At most one progress write per this many seconds."""
+
+    def for_job(self, job: Job) -> JobTracker:
+        return JobTracker(self.dynamodb, self.table, job, self.interval_s)
+
+
 @dataclass
 class OutputStore:
+    """The bucket the container writes its PNGs to (under `outputs/` only)."""
+
     s3: object
     bucket: str
 
     def put_png(self, key: str, data: bytes) -> None:
+        """Write one PNG; JobError (naming only the error code) when S3 refuses."""
         segments = key.split("/")
         if segments[0] != "outputs" or any(part in ("", ".", "..") for part in segments[1:]):
             raise ValueError(f"output key {key!r} is outside outputs/ (the container may write only there)")

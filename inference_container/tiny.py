@@ -1,12 +1,11 @@
 """A tiny random-weight model catalog, built from configs (no hub, no downloads) and saved like real models.
 
 Every model has the real architecture *shape* of its family (SD1.5: one CLIP text encoder and a 4-channel
-UNet;
-SDXL: two text encoders, `text_time` conditioning; the refiner: the second encoder only and the aesthetic
-score;
-VAEs with the real latent scale factor 8 and 4 latent channels) but a few thousand parameters, so a 1024x1024,
-30-step SDXL + refiner request runs in seconds on a laptop CPU. Images are noise; every code path is real: the
-container loads these folders through the same `from_pretrained` calls it uses for real models.
+UNet; SDXL: two text encoders, `text_time` conditioning; the refiner: the second encoder only and the
+aesthetic score; VAEs with the real latent scale factor 8 and 4 latent channels) but a few thousand
+parameters, so a 1024x1024, 30-step SDXL + refiner request runs in seconds on a laptop CPU. Images are
+noise; every code path is real: the container loads these folders through the same `from_pretrained` calls
+it uses for real models.
 
 Used by the container tests (session fixture), by `make local` (the default catalog) and by the benchmark's
 `--tiny` mode.

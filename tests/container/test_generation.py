@@ -74,6 +74,41 @@ def test_inpaint_keeps_the_unmasked_pixels(generator_worker, fill):
     assert not np.array_equal(out[24:40, 24:40], original[24:40, 24:40]), "inside the mask it is repainted"
 
 
+def test_inpaint_at_full_resolution_repaints_only_the_masked_area_of_every_image(generator_worker):
+    init = png_b64(64, 64, seed=3)
+    job = make_job(
+        task="inpaint",
+        init_images=(init,),
+        mask={"image": mask_b64(), "blur": 0, "full_res": True, "full_res_padding": 4},
+        denoising_strength=0.9,
+        batch_size=2,
+    )
+
+    result = generator_worker.generate(job)
+
+    original = pixels(_decode(init))
+    outs = [pixels(image) for image in result.images]
+    assert [image.size for image in result.images] == [(64, 64)] * 2
+    assert all(np.array_equal(out[:8, :8], original[:8, :8]) for out in outs), "outside: the original"
+    assert all(not np.array_equal(out[24:40, 24:40], original[24:40, 24:40]) for out in outs)
+
+
+def test_inpaint_at_full_resolution_with_two_init_images_starts_each_image_from_its_own(generator_worker):
+    first, second = png_b64(64, 64, seed=3), png_b64(64, 64, seed=4)
+    job = make_job(
+        task="inpaint",
+        init_images=(first, second),
+        mask={"image": mask_b64(), "blur": 0, "full_res": True},
+        denoising_strength=0.9,
+        batch_size=2,
+    )
+
+    result = generator_worker.generate(job)
+
+    assert np.array_equal(pixels(result.images[0])[:8, :8], pixels(_decode(first))[:8, :8])
+    assert np.array_equal(pixels(result.images[1])[:8, :8], pixels(_decode(second))[:8, :8])
+
+
 def test_inpaint_inverted_mask_repaints_the_outside(generator_worker):
     init = png_b64(64, 64, seed=3)
     job = make_job(

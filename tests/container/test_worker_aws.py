@@ -1,6 +1,5 @@
 """Side effects through moto: the QUEUED → IN_PROGRESS transaction with the counters, progress writes, PNGs
-with
-their `parameters` chunk, cancellation before and during a run."""
+with their `parameters` chunk, cancellation before and during a run."""
 
 from __future__ import annotations
 
@@ -10,7 +9,8 @@ import json
 import pytest
 from PIL import Image
 
-from inference_container.storage import OutputStore
+from inference_container.errors import JobError
+from inference_container.storage import JobTracking, OutputStore
 from inference_container.worker import Worker
 from sdapi.schema import items
 from tests.container.conftest import BUCKET, TABLE, get_item, make_job, png_b64, put_job_item
@@ -22,12 +22,7 @@ pytestmark = pytest.mark.container
 def worker(aws, catalog, models):
     s3, dynamodb = aws
     return Worker(
-        catalog,
-        models,
-        store=OutputStore(s3, BUCKET),
-        dynamodb=dynamodb,
-        jobs_table=TABLE,
-        progress_interval_s=0,
+        catalog, models, store=OutputStore(s3, BUCKET), tracking=JobTracking(dynamodb, TABLE, interval_s=0)
     )
 
 
@@ -110,12 +105,7 @@ def test_cancelling_mid_run_stops_the_denoising_loop(aws, catalog, models):
     put_job_item(dynamodb, job)
     client = CancelAfter(dynamodb, job.id, after=3)
     worker = Worker(
-        catalog,
-        models,
-        store=OutputStore(s3, BUCKET),
-        dynamodb=client,
-        jobs_table=TABLE,
-        progress_interval_s=0,
+        catalog, models, store=OutputStore(s3, BUCKET), tracking=JobTracking(client, TABLE, interval_s=0)
     )
 
     manifest = worker.run(job)
@@ -132,13 +122,19 @@ def test_progress_writes_are_throttled(aws, catalog, models):
     put_job_item(dynamodb, job)
     client = CancelAfter(dynamodb, job.id, after=10**6)
     worker = Worker(
-        catalog,
-        models,
-        store=OutputStore(s3, BUCKET),
-        dynamodb=client,
-        jobs_table=TABLE,
-        progress_interval_s=3600,
+        catalog, models, store=OutputStore(s3, BUCKET), tracking=JobTracking(client, TABLE, interval_s=3600)
     )
 
     assert worker.run(job).status == "completed"
     assert client.progress_writes == 0
+
+
+def test_a_worker_without_an_output_store_refuses_before_claiming_the_job(aws, catalog, models):
+    _, dynamodb = aws
+    job = make_job("2006")
+    put_job_item(dynamodb, job)
+    worker = Worker(catalog, models, tracking=JobTracking(dynamodb, TABLE))
+
+    with pytest.raises(JobError, match="no output store"):
+        worker.run(job)
+    assert get_item(dynamodb, "2006")[items.STATE]["S"] == "QUEUED"

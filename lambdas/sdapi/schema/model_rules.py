@@ -1,7 +1,7 @@
 """The model rules, written once and run on both sides of the Lambda/GPU line.
 
 The door (`sdapi.validation`) runs them against the deployment's catalog and the job's pool, the worker
-(`inference_container/worker.py`, `Worker.plan`) against the models its container has: a job the door
+(`inference_container/steps/plan.py`, `make_plan`) against the models its container has: a job the door
 accepted resolves the same way on the GPU, and where the two catalogs disagree both sides refuse the job
 with the same words. Each problem names a canonical `Job` field path.
 

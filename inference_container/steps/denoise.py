@@ -1,0 +1,163 @@
+"""Step 4 of a job, denoise: for each batch, the seeded initial noise, the base pass of the task's pipeline
+(txt2img, img2img or inpaint, with ControlNet when the job has units) and, with a refiner, the refiner's pass
+from `switch_at` on, both following A1111's semantics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from PIL import Image
+
+from inference_container import controlnet as cn
+from inference_container import imaging, samplers, seeds
+from inference_container.conditioning import JobConditioning
+from inference_container.pipelines import LoadedCheckpoint
+from inference_container.steps import latents
+from inference_container.steps.inputs import Batch, JobInputs
+from inference_container.steps.load import LoadedModels
+from inference_container.steps.progress import Progress
+from sdapi.schema.catalog import Family
+from sdapi.schema.defaults import DEFAULT_DENOISING_STRENGTH
+from sdapi.schema.job import Job, ResizeMode, Task
+
+
+@dataclass
+class Denoiser:
+    """Runs the denoising passes of one job, one batch at a time."""
+
+    job: Job
+    models: LoadedModels
+    prompts: JobConditioning
+    inputs: JobInputs
+    progress: Progress
+    device: torch.device
+
+    def run(self, batch: Batch) -> list[Image.Image]:
+        """The batch's images (none when the job was stopped between the base and the refiner pass).
+
+        Inpainting at full resolution crops around the mask, and diffusers takes one init image for that: a
+        batch whose images start from different init images runs one image at a time.
+        """
+        if self._crops_to_mask() and len({id(image) for image in batch.init_images}) > 1:
+            images: list[Image.Image] = []
+            for index, single in enumerate(batch.single_images()):
+                images += self._run(single, start=index / batch.size, weight=1 / batch.size)
+                if self.progress.stopped:
+                    return []
+            return images
+        return self._run(batch, start=0.0, weight=1.0)
+
+    def _run(self, batch: Batch, *, start: float, weight: float) -> list[Image.Image]:
+        """One pipeline call (two with a refiner) covering [start, start + weight] of the iteration."""
+        job, refiner = self.job, self.models.refiner
+        pipe = self._pipeline(self.models.checkpoint, job.task, batch, controlnet=self.models.controlnet)
+        arguments = self._base_arguments(pipe, batch)
+        if refiner is None or job.refiner is None:
+            self.progress.phase(batch.iteration, start, weight)
+            return pipe(**arguments).images
+        switch = job.refiner.switch_at
+        self.progress.phase(batch.iteration, start, weight * switch)
+        base_latents = pipe(**arguments, denoising_end=switch, output_type="latent").images
+        if self.progress.stopped:
+            return []
+        self.progress.phase(batch.iteration, start + weight * switch, weight * (1.0 - switch))
+        return self._refine(refiner, base_latents, batch, switch)
+
+    def _crops_to_mask(self) -> bool:
+        mask = self.job.mask
+        return self.job.task == Task.INPAINT and mask is not None and mask.full_res
+
+    def _pipeline(self, checkpoint: LoadedCheckpoint, task: Task, batch: Batch, controlnet=None):
+        """The task pipeline with a fresh scheduler for this batch (A1111's sampler and schedule type)."""
+        job = self.job
+        base_config = dict(checkpoint.pipe.scheduler.config)
+        scheduler = samplers.build_scheduler(base_config, job.sampler, job.scheduler, seed=batch.seeds[0])
+        return checkpoint.task_pipeline(task, scheduler=scheduler, vae=self.models.vae, controlnet=controlnet)
+
+    def _step_arguments(self, batch: Batch) -> dict[str, Any]:
+        """Steps, guidance and the per-image step generators (both passes)."""
+        return {
+            "num_inference_steps": self.job.steps,
+            "guidance_scale": self.job.cfg_scale,
+            "generator": seeds.step_generators(batch.seeds, self.device),
+        }
+
+    def _base_arguments(self, pipe, batch: Batch) -> dict[str, Any]:
+        job = self.job
+        noise = latents.batch_noise(job, batch.seeds, batch.subseeds)
+        arguments = {
+            **self.prompts.base_kwargs(pipe, batch.size, self.progress.callback),
+            **self._step_arguments(batch),
+        }
+        if job.task == Task.TXT2IMG:
+            dtype = self.models.checkpoint.pipe.unet.dtype
+            arguments.update(height=job.height, width=job.width, latents=noise.to(self.device, dtype))
+        else:
+            arguments.update(self._image_arguments(pipe, batch, noise))
+        if self.models.controlnet is not None:
+            image_key = "image" if job.task == Task.TXT2IMG else "control_image"
+            arguments.update(cn.pipeline_arguments(self.inputs.control, image_key))
+            if job.task == Task.TXT2IMG:
+                arguments.update(height=job.height, width=job.width)
+        if self.models.checkpoint.family == Family.SDXL:
+            size = (job.height, job.width)
+            arguments.update(original_size=size, target_size=size)
+        return arguments
+
+    def _image_arguments(self, pipe, batch: Batch, noise: torch.Tensor) -> dict[str, Any]:
+        """img2img / inpaint: the init images (or their upscaled latents), the strength, the mask, and the
+        job's own noise swapped into the scheduler."""
+        job = self.job
+        strength = job.denoising_strength
+        if strength is None:
+            strength = DEFAULT_DENOISING_STRENGTH
+        arguments: dict[str, Any] = {"strength": strength, "image": batch.init_images}
+        if job.resize_mode == ResizeMode.LATENT_UPSCALE:
+            arguments["image"] = latents.upscaled_latents(pipe, batch.init_images, job, self.device)
+        mask = None
+        if job.task == Task.INPAINT and job.mask is not None:
+            arguments.update(self._mask_arguments(pipe, batch))
+            mask = latents.latent_mask(self._denoised_mask(pipe), latents.latent_shape(job))
+            if strength >= 1.0:
+                arguments["latents"] = noise.to(self.device, self.models.checkpoint.pipe.unet.dtype)
+        fill = imaging.latent_fill(job.mask.fill) if job.mask else None
+        latents.inject_noise(pipe.scheduler, noise, fill, mask)
+        return arguments
+
+    def _mask_arguments(self, pipe, batch: Batch) -> dict[str, Any]:
+        """The inpainting mask; at full resolution one init image and one mask, cropped by diffusers around
+        the masked area (`padding_mask_crop`) and pasted back by it."""
+        job, mask = self.job, self.inputs.mask
+        arguments: dict[str, Any] = {"height": job.height, "width": job.width}
+        if self._crops_to_mask():
+            assert job.mask is not None
+            arguments.update(
+                image=batch.init_images[0], mask_image=mask, padding_mask_crop=job.mask.full_res_padding
+            )
+        else:
+            arguments["mask_image"] = [mask] * batch.size
+        return arguments
+
+    def _denoised_mask(self, pipe) -> Image.Image:
+        """The mask over the area the pipeline denoises: at full resolution, the crop diffusers takes around
+        the masked area, resized to the output size."""
+        job, mask = self.job, self.inputs.mask
+        assert mask is not None and job.mask is not None
+        if not self._crops_to_mask():
+            return mask
+        crop = pipe.mask_processor.get_crop_region(mask, job.width, job.height, pad=job.mask.full_res_padding)
+        return mask.crop(crop).resize((job.width, job.height), Image.BILINEAR)
+
+    def _refine(
+        self, refiner: LoadedCheckpoint, base_latents, batch: Batch, switch: float
+    ) -> list[Image.Image]:
+        """The refiner's pass: img2img on the base pass's latents from `switch` on."""
+        refine = self._pipeline(refiner, Task.IMG2IMG, batch)
+        return refine(
+            **self.prompts.refiner_kwargs(refine, batch.size, self.progress.callback),
+            **self._step_arguments(batch),
+            image=base_latents,
+            denoising_start=switch,
+        ).images

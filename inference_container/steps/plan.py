@@ -1,0 +1,51 @@
+"""Step 1 of a job, the plan: every model the job names resolved against the container's catalog, the model
+rules checked (`sdapi.schema.model_rules`, the same rules the door runs), the sampler resolved, and the
+prompt side planned (styles merged, LoRA tags read, LoRAs and embeddings resolved). A job that cannot run
+fails here with InvalidJob, before anything is loaded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from inference_container import conditioning, samplers
+from inference_container.catalog import ModelCatalog
+from inference_container.errors import InvalidJob
+from inference_container.loras import LoraUse
+from inference_container.prompt_plan import plan_prompt
+from sdapi.schema.catalog import ModelEntry
+from sdapi.schema.job import Job
+from sdapi.schema.model_rules import check_models, describe
+
+
+@dataclass
+class Plan:
+    """The job's models, each resolved to its catalog entry, and its prompts as the encoders read them."""
+
+    checkpoint: ModelEntry
+    vae: ModelEntry | None
+    refiner: ModelEntry | None
+    controlnets: list[ModelEntry]
+    face_restorer: ModelEntry | None
+    safety_checker: ModelEntry | None
+    text: conditioning.JobText
+    loras: list[LoraUse]
+
+
+def make_plan(job: Job, catalog: ModelCatalog) -> Plan:
+    """The plan for `job`, or InvalidJob naming every problem (worded as the door words them)."""
+    choice, problems = check_models(job, catalog)
+    if problems:
+        raise InvalidJob(describe(problems))
+    samplers.resolve(job.sampler, job.scheduler)
+    assert choice.checkpoint is not None  # no problems: every named model resolved
+    text, loras = plan_prompt(job, choice.checkpoint, catalog)
+    return Plan(
+        checkpoint=choice.checkpoint,
+        vae=choice.vae,
+        refiner=choice.refiner,
+        controlnets=[entry for entry in choice.controlnets if entry is not None],
+        face_restorer=choice.face_restorer,
+        safety_checker=choice.safety_checker,
+        text=text,
+        loras=loras,
+    )

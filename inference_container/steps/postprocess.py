@@ -1,0 +1,89 @@
+"""Step 5 of a job, post-process: face restoration, the inpainting overlay, the safety checker's verdicts,
+the detected ControlNet maps, and the A1111 infotext describing each image."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PIL import Image
+
+from inference_container import controlnet as cn
+from inference_container import imaging, infotext
+from inference_container.catalog import ModelCatalog
+from inference_container.conditioning import JobConditioning
+from inference_container.embeddings import ti_hashes
+from inference_container.loras import lora_hashes
+from inference_container.steps.inputs import JobInputs
+from inference_container.steps.load import LoadedModels
+from inference_container.steps.plan import Plan
+from sdapi.schema.job import Job, Task
+
+
+@dataclass
+class Finished:
+    """The job's images after post-processing, with what is returned beside them."""
+
+    images: list[Image.Image]
+    maps: list[Image.Image]
+    """Detected ControlNet maps, one per unit (stored after the generated images)."""
+    nsfw: list[bool]
+
+
+def postprocess(job: Job, models: LoadedModels, inputs: JobInputs, images: list[Image.Image]) -> Finished:
+    """Restore faces, paste inpainted pixels back over the originals, and ask the safety checker.
+
+    At full resolution diffusers pastes the inpainted crop back itself, so no overlay is made here.
+    """
+    if models.face_restorer is not None:
+        images = [models.face_restorer.restore(image) for image in images]
+    if inputs.mask is not None and job.mask is not None and not job.mask.full_res:
+        originals = [inputs.init_images[i % len(inputs.init_images)] for i in range(len(images))]
+        images = [imaging.overlay(o, g, inputs.mask) for o, g in zip(originals, images, strict=True)]
+    checker = models.safety_checker
+    nsfw = checker.check(images) if checker is not None else [False] * len(images)
+    return Finished(images=images, maps=[unit.control_image for unit in inputs.control], nsfw=nsfw)
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What steps 2-4 used, as far as the description names it."""
+
+    models: LoadedModels
+    inputs: JobInputs
+    prompts: JobConditioning
+
+
+@dataclass(frozen=True)
+class Described:
+    """What the job ran, as A1111 reports it: the `info` JSON and one infotext per image."""
+
+    info: str
+    infotexts: list[str]
+
+
+def describe(job: Job, plan: Plan, ran: Ran, catalog: ModelCatalog, count: int) -> Described:
+    """A1111's `info` JSON and one infotext per image, for `count` generated images."""
+    facts = infotext.GenerationFacts(
+        model_name=plan.checkpoint.name,
+        model_hash=plan.checkpoint.hash,
+        vae_name=plan.vae.name if plan.vae else None,
+        vae_hash=plan.vae.hash if plan.vae else None,
+        face_restorer=plan.face_restorer.name if plan.face_restorer else None,
+        inpainting_conditioning=job.task == Task.INPAINT and ran.models.checkpoint.inpainting_unet,
+        styled_prompt=plan.text.styled_prompt,
+        styled_negative=plan.text.styled_negative,
+        styles=[style.name for style in job.styles],
+    )
+    if plan.refiner is not None and job.refiner is not None:
+        refiner = plan.refiner
+        facts.extra["Refiner"] = f"{refiner.name} [{refiner.hash}]" if refiner.hash else refiner.name
+        facts.extra["Refiner switch at"] = job.refiner.switch_at
+    for index, unit in enumerate(ran.inputs.control):
+        facts.extra[f"ControlNet {index}"] = cn.infotext_entry(unit)
+    if hashes := ti_hashes(catalog, ran.prompts.embeddings_used):
+        facts.extra["TI hashes"] = hashes
+    if hashes := lora_hashes(plan.loras):
+        facts.extra["Lora hashes"] = hashes
+    seeds, subseeds = ran.inputs.seeds, ran.inputs.subseeds
+    texts = [infotext.infotext(job, facts, seeds, subseeds, i) for i in range(count)]
+    return Described(infotext.info_json(job, facts, seeds, subseeds), texts)
