@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sdapi.schema.handling import applied, no_effect
 from sdapi.schema.prompt import LoraRequest, Style
 from sdapi.schema.states import ACTIVE_STATES as ACTIVE_STATES  # re-exported: declared in states.py
 from sdapi.schema.states import TERMINAL_STATES as TERMINAL_STATES
@@ -70,46 +71,113 @@ class ControlMode(StrEnum):
     """A1111 "ControlNet is more important" (diffusers `guess_mode`)."""
 
 
+class NoiseSource(StrEnum):
+    """A1111 `randn_source`: where the initial noise is drawn (`modules/rng.py`)."""
+
+    GPU = "GPU"
+    """`torch.randn` on the GPU after `torch.manual_seed(seed)` (A1111's default)."""
+    CPU = "CPU"
+    """The same on the CPU (the same noise on every device)."""
+    NV = "NV"
+    """A1111's philox emulation of NVIDIA's generator, on any device (`modules/rng_philox.py`)."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class Refiner(_Strict):
     checkpoint: str = Field(
-        description="Refiner checkpoint name from the catalog (family sdxl-refiner or sdxl)."
+        description="Refiner checkpoint name from the catalog (family sdxl-refiner or sdxl).",
+        json_schema_extra=applied(),
     )
     switch_at: float = Field(
-        gt=0, lt=1, description="Fraction of the noise schedule after which the refiner takes over."
+        gt=0,
+        lt=1,
+        description="Fraction of the noise schedule after which the refiner takes over.",
+        json_schema_extra=applied(),
     )
 
 
 class Mask(_Strict):
-    image: str = Field(description="Mask image, base64 PNG/JPEG; white is repainted (unless `invert`).")
-    blur: int = Field(default=4, ge=0, le=64, description="Gaussian blur radius applied to the mask, pixels.")
-    invert: bool = Field(default=False, description="Repaint the black area instead of the white one.")
-    fill: InpaintFill = Field(default=InpaintFill.ORIGINAL, description="What the masked area starts from.")
-    full_res: bool = Field(default=False, description="Inpaint only the masked region at full resolution.")
-    full_res_padding: int = Field(default=32, ge=0, le=256, description="Padding around that region, pixels.")
+    image: str = Field(
+        description="Mask image, base64 PNG/JPEG; white is repainted (unless `invert`).",
+        json_schema_extra=applied(),
+    )
+    blur: int = Field(
+        default=4,
+        ge=0,
+        le=64,
+        description="Gaussian blur radius applied to the mask, pixels.",
+        json_schema_extra=applied(),
+    )
+    invert: bool = Field(
+        default=False,
+        description="Repaint the black area instead of the white one.",
+        json_schema_extra=applied(),
+    )
+    fill: InpaintFill = Field(
+        default=InpaintFill.ORIGINAL,
+        description="What the masked area starts from.",
+        json_schema_extra=applied(),
+    )
+    full_res: bool = Field(
+        default=False,
+        description="Inpaint only the masked region at full resolution.",
+        json_schema_extra=applied(),
+    )
+    full_res_padding: int = Field(
+        default=32,
+        ge=0,
+        le=256,
+        description="Padding around that region, pixels.",
+        json_schema_extra=applied(),
+    )
 
 
 class ControlNetUnit(_Strict):
-    model: str = Field(description="ControlNet model name from the catalog.")
-    module: str = Field(default="none", description="Preprocessor: `none` (image used as is) or `canny`.")
-    weight: float = Field(default=1.0, ge=0, le=2, description="controlnet_conditioning_scale.")
+    model: str = Field(description="ControlNet model name from the catalog.", json_schema_extra=applied())
+    module: str = Field(
+        default="none",
+        description="Preprocessor: `none` (image used as is) or `canny`.",
+        json_schema_extra=applied(),
+    )
+    weight: float = Field(
+        default=1.0, ge=0, le=2, description="controlnet_conditioning_scale.", json_schema_extra=applied()
+    )
     image: str | None = Field(
-        default=None, description="Control image, base64. When absent, img2img uses the first init image."
+        default=None,
+        description="Control image, base64. When absent, img2img uses the first init image.",
+        json_schema_extra=applied(),
     )
-    resize_mode: ResizeMode = Field(default=ResizeMode.CROP_AND_RESIZE)
-    processor_res: int = Field(default=512, ge=64, le=2048, description="Preprocessor resolution, pixels.")
-    threshold_a: float | None = Field(default=None, description="canny: low threshold (1-255, default 100).")
-    threshold_b: float | None = Field(default=None, description="canny: high threshold (1-255, default 200).")
-    guidance_start: float = Field(default=0.0, ge=0, le=1)
-    guidance_end: float = Field(default=1.0, ge=0, le=1)
-    control_mode: ControlMode = Field(default=ControlMode.BALANCED)
+    resize_mode: ResizeMode = Field(default=ResizeMode.CROP_AND_RESIZE, json_schema_extra=applied())
+    processor_res: int = Field(
+        default=512,
+        ge=64,
+        le=2048,
+        description="Preprocessor resolution, pixels.",
+        json_schema_extra=applied(),
+    )
+    threshold_a: float | None = Field(
+        default=None, description="canny: low threshold (1-255, default 100).", json_schema_extra=applied()
+    )
+    threshold_b: float | None = Field(
+        default=None, description="canny: high threshold (1-255, default 200).", json_schema_extra=applied()
+    )
+    guidance_start: float = Field(default=0.0, ge=0, le=1, json_schema_extra=applied())
+    guidance_end: float = Field(default=1.0, ge=0, le=1, json_schema_extra=applied())
+    control_mode: ControlMode = Field(default=ControlMode.BALANCED, json_schema_extra=applied())
     pixel_perfect: bool = Field(
-        default=False, description="Pick the processor resolution from the output size."
+        default=False,
+        description="Pick the processor resolution from the output size.",
+        json_schema_extra=applied(),
     )
-    low_vram: bool = False
+    low_vram: bool = Field(
+        default=False,
+        json_schema_extra=no_effect(
+            "changes memory use, not the image; the worker manages GPU memory itself"
+        ),
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ControlNetUnit:
@@ -138,16 +206,32 @@ class OutputOptions(_Strict):
 
 
 class Webhook(_Strict):
-    url: str = Field(description="https URL POSTed on the subscribed events, signed (Standard Webhooks).")
+    url: str = Field(
+        description="https URL POSTed on the subscribed events, signed (Standard Webhooks).",
+        json_schema_extra=applied(),
+    )
     events: tuple[str, ...] = Field(
         default=("completed", "failed", "cancelled", "timed_out"),
         description="Events to deliver: queued, started, progress, completed, failed, cancelled, timed_out.",
+        json_schema_extra=applied(),
     )
 
 
 class Timeouts(_Strict):
-    execution_s: int = Field(default=600, ge=1, le=3600, description="Longest the GPU may work on the job.")
-    ttl_s: int = Field(default=21600, ge=60, le=21600, description="Longest the job may wait in the queue.")
+    execution_s: int = Field(
+        default=600,
+        ge=1,
+        le=3600,
+        description="Longest the GPU may work on the job.",
+        json_schema_extra=applied(),
+    )
+    ttl_s: int = Field(
+        default=21600,
+        ge=60,
+        le=21600,
+        description="Longest the job may wait in the queue.",
+        json_schema_extra=applied(),
+    )
 
 
 class Job(_Strict):
@@ -188,6 +272,32 @@ class Job(_Strict):
     clip_skip: int = Field(default=1, ge=1, le=12)
     sdxl_clip_l_skip: bool = Field(
         default=False, description="A1111 `sdxl_clip_l_skip`: clip skip also applies to SDXL's CLIP-L."
+    )
+    eta: float | None = Field(
+        default=None,
+        ge=0,
+        le=10,
+        description="Sampler eta, applied where the sampler takes it (`schema/sampler_knobs.py`); None: the "
+        "sampler's A1111 default.",
+    )
+    s_churn: float | None = Field(default=None, ge=0, le=100, description="Euler churn (None: 0).")
+    s_tmin: float | None = Field(
+        default=None, ge=0, le=1000, description="Euler churn's lowest sigma (None: 0)."
+    )
+    s_tmax: float | None = Field(
+        default=None, ge=0, le=1000, description="Euler churn's highest sigma (None: infinity)."
+    )
+    s_noise: float | None = Field(
+        default=None, ge=0, le=10, description="Noise scale of Euler / DPM++ SDE (None: 1)."
+    )
+    noise_source: NoiseSource = Field(
+        default=NoiseSource.GPU, description="A1111 `randn_source`: where the initial noise is drawn."
+    )
+    eta_noise_seed_delta: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_SEED,
+        description="A1111 `eta_noise_seed_delta` (ENSD): added to the seed of the sampler's own noise.",
     )
     styles: tuple[Style, ...] = Field(
         default=(), description="A1111 styles merged into the prompts, in order (resolved at the door)."

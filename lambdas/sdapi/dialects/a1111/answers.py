@@ -14,9 +14,32 @@ PENDING_STATUS = 202
 """A job still queued or running after the synchronous wait."""
 
 
+def sends_images(record: JobRecord) -> bool:
+    """Whether the request wants its images in the answer (A1111 `send_images`, default true); they are
+    stored either way."""
+    return (record.request or {}).get("send_images") is not False
+
+
 def response_body(record: JobRecord, images: list[str]) -> dict[str, Any]:
-    """Return `{images, parameters, info}` for a completed job; `images` are base64 (generated, then maps)."""
-    return {"images": images, "parameters": record.request, "info": record.info or ""}
+    """Return `{images, parameters, info}` for a completed job; `images` are base64 (generated, then maps),
+    none when the request said `send_images: false` (as A1111 answers)."""
+    return {
+        "images": images if sends_images(record) else [],
+        "parameters": record.request,
+        "info": record.info or "",
+    }
+
+
+def completed_body(record: JobRecord, source: OutputSource) -> dict[str, Any]:
+    """Return the A1111 response of a completed job, its images read from `source` only when the request
+    wants them (and a `warning` when they did not fit)."""
+    if not sends_images(record):
+        return response_body(record, [])
+    out = source.outputs(record, base64=True)
+    body = response_body(record, out.images)
+    if out.warning:
+        body["warning"] = out.warning
+    return body
 
 
 def pending_body(record: JobRecord, waited_s: float) -> dict[str, Any]:
@@ -34,11 +57,7 @@ def answer(record: JobRecord, source: OutputSource, waited_s: float) -> tuple[in
     """Return the HTTP status and body of `txt2img`/`img2img` (and `GET /sdapi/v1/jobs/{id}`) for the job as
     it is now."""
     if record.state == JobState.COMPLETED:
-        out = source.outputs(record, base64=True)
-        body = response_body(record, out.images)
-        if out.warning:
-            body["warning"] = out.warning
-        return 200, body
+        return 200, completed_body(record, source)
     if record.terminal:
         return job_ended_body(record)
     return PENDING_STATUS, pending_body(record, round(waited_s, 1))

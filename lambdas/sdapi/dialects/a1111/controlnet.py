@@ -59,6 +59,8 @@ def controlnet_units(payload: A1111Request) -> tuple[ControlNetUnit, ...]:
 def _unit(arg: ControlNetArgs, path: str) -> ControlNetUnit:
     if not arg.model or arg.model.strip().lower() == "none":
         raise InvalidRequest.field(f"{path}.model", "a ControlNet model is required")
+    if isinstance(arg.image, dict) and arg.image.get("mask"):
+        raise InvalidRequest.field(f"{path}.image.mask", "a per-unit ControlNet mask is not supported")
     image = arg.image.get("image") if isinstance(arg.image, dict) else arg.image
     image = image or arg.input_image
     module = (arg.module or "none").strip().lower()
@@ -77,7 +79,9 @@ def _unit(arg: ControlNetArgs, path: str) -> ControlNetUnit:
         threshold_a=None if threshold_a == THRESHOLD_UNSET else threshold_a,
         threshold_b=None if threshold_b == THRESHOLD_UNSET else threshold_b,
         guidance_start=arg.guidance_start,
-        guidance_end=arg.guidance_end,
+        guidance_end=arg.guidance
+        if arg.guidance is not None and "guidance_end" not in arg.model_fields_set
+        else arg.guidance_end,
         control_mode=_choice(arg.control_mode, _MODE_NAMES, list(ControlMode), f"{path}.control_mode"),
         pixel_perfect=arg.pixel_perfect,
         low_vram=arg.lowvram,

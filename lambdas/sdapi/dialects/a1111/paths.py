@@ -12,6 +12,8 @@ _PATHS = {
     "clip_skip": "override_settings.CLIP_stop_at_last_layers",
     "sdxl_clip_l_skip": "override_settings.sdxl_clip_l_skip",
     "face_restorer": "override_settings.face_restoration_model",
+    "noise_source": "override_settings.randn_source",
+    "eta_noise_seed_delta": "override_settings.eta_noise_seed_delta",
     "refiner": "refiner_checkpoint",
     "refiner.checkpoint": "refiner_checkpoint",
     "refiner.switch_at": "refiner_switch_at",

@@ -2,8 +2,10 @@
 same payload, so this module is the A1111 dialect's public library for those dialects (with `paths`).
 
 - Sampler/schedule: as A1111's `get_sampler_and_scheduler` (see `sdapi.dialects.common.resolve_sampler`).
-- Features this deployment does not have are refused with a 400 naming the field: `enable_hr` (hires fix),
-  `tiling`, `script_name` (scripts).
+- Each field is handled as its model declares (`sdapi.schema.handling`): a field declared refused is a 400
+  naming it when set away from its default (`enable_hr`, `tiling`, `script_name`, ...); an always-on
+  script other than ControlNet is a 400 naming it and listing the supported ones; `override_settings` keys
+  are applied or refused one by one (`overrides`); the sampler knobs follow `schema/sampler_knobs.py`.
 - `parameters` echoes the request with defaults filled, images nulled and `override_settings` null, with
   the combined sampler display name ("DPM++ SDE Karras"), exactly as the seeds show.
 """
@@ -16,32 +18,29 @@ from typing import Any
 from sdapi.dialects.a1111.controlnet import RESIZE_BY_INDEX, controlnet_units
 from sdapi.dialects.a1111.models import (
     DEFAULT_REFINER_SWITCH_AT,
+    SUPPORTED_SCRIPTS,
     A1111Request,
     Img2ImgRequest,
-    Txt2ImgRequest,
 )
+from sdapi.dialects.a1111.overrides import Overrides, read_overrides
 from sdapi.dialects.common import (
-    NO_MODEL,
     SubmitContext,
     build_job,
     choose_model,
+    refuse_declared,
     resolve_sampler,
     resolve_seed,
     strip_data_url,
     sub_model,
 )
-from sdapi.errors import InvalidRequest
+from sdapi.errors import FieldProblem, InvalidRequest
+from sdapi.schema import sampler_knobs
 from sdapi.schema.job import Dialect, InpaintFill, Job, Mask, Refiner, ResizeMode, Task, Timeouts, Webhook
 from sdapi.schema.prompt import Style
 from sdapi.schema.samplers import display_name
 
 FILLS = [InpaintFill.FILL, InpaintFill.ORIGINAL, InpaintFill.LATENT_NOISE, InpaintFill.LATENT_NOTHING]
 """A1111's `inpainting_fill` integers 0-3."""
-
-NO_VAE = ("", *NO_MODEL)
-"""`sd_vae` values that mean the checkpoint's own VAE."""
-
-DEFAULT_CLIP_SKIP = 1
 
 
 @dataclass(frozen=True)
@@ -68,11 +67,9 @@ def payload_to_job(payload: A1111Request, ctx: SubmitContext, routing: Routing |
     """Return the canonical job for an A1111 payload (errors in canonical paths: translate them with
     `sdapi.dialects.a1111.paths.to_caller_path`)."""
     routing = routing or Routing()
-    _refuse_unsupported(payload)
-    overrides = payload.override_settings or {}
-    choice = choose_model(
-        ctx.catalog, routing.model or overrides.get("sd_model_checkpoint"), pool_name=routing.pool_name
-    )
+    refuse_unsupported(payload)
+    overrides = read_overrides(payload.override_settings)
+    choice = choose_model(ctx.catalog, routing.model or overrides.model, pool_name=routing.pool_name)
     img2img = isinstance(payload, Img2ImgRequest)
     init_images = [strip_data_url(i) for i in (payload.init_images or [])] if img2img else []
     init_images.extend(routing.extra_images)
@@ -80,7 +77,6 @@ def payload_to_job(payload: A1111Request, ctx: SubmitContext, routing: Routing |
     task = _task(routing.task, img2img, mask is not None)
     if task != Task.TXT2IMG and not init_images:
         raise InvalidRequest.field("init_images", f"{task} needs at least one init image")
-    vae = overrides.get("sd_vae")
     return build_job(
         ctx,
         base64=routing.base64,
@@ -89,20 +85,17 @@ def payload_to_job(payload: A1111Request, ctx: SubmitContext, routing: Routing |
         pool=choice.pool.name,
         task=task,
         model=choice.model,
-        vae=None if not isinstance(vae, str) or vae.strip().lower() in NO_VAE else vae,
         refiner=_refiner(payload),
         init_images=tuple(init_images),
         resize_mode=_resize_mode(payload),
         mask=mask,
         denoising_strength=payload.denoising_strength if task != Task.TXT2IMG else None,
-        clip_skip=overrides.get("CLIP_stop_at_last_layers", DEFAULT_CLIP_SKIP),
-        sdxl_clip_l_skip=bool(overrides.get("sdxl_clip_l_skip", False)),
         styles=tuple(Style(name=name) for name in payload.styles or ()),
-        face_restorer=overrides.get("face_restoration_model") or None,
         webhook=routing.webhook,
         timeouts=routing.timeouts or Timeouts(),
         context=routing.context,
-        **_generation(payload, ctx),
+        **overrides.job_fields(),
+        **_generation(payload, ctx, overrides),
     )
 
 
@@ -119,10 +112,11 @@ def _task(named: Task | None, img2img: bool, masked: bool) -> Task:
     return Task.INPAINT if task == Task.IMG2IMG and masked else task
 
 
-def _generation(payload: A1111Request, ctx: SubmitContext) -> dict[str, Any]:
+def _generation(payload: A1111Request, ctx: SubmitContext, overrides: Overrides) -> dict[str, Any]:
     """The job fields read straight from the payload (prompt, size, sampling, seeds, batch, echo)."""
     sampler, scheduler = resolve_sampler(payload.sampler_name or payload.sampler_index, payload.scheduler)
     return {
+        **_sampler_knobs(payload, sampler, overrides),
         "prompt": payload.prompt or "",
         "negative_prompt": payload.negative_prompt or "",
         "width": payload.width,
@@ -144,13 +138,38 @@ def _generation(payload: A1111Request, ctx: SubmitContext) -> dict[str, Any]:
     }
 
 
-def _refuse_unsupported(payload: A1111Request) -> None:
-    if isinstance(payload, Txt2ImgRequest) and payload.enable_hr:
-        raise InvalidRequest.field("enable_hr", "hires fix is not supported by this deployment")
-    if payload.tiling:
-        raise InvalidRequest.field("tiling", "tiling is not supported by this deployment")
-    if payload.script_name:
-        raise InvalidRequest.field("script_name", "scripts are not supported by this deployment")
+def refuse_unsupported(payload: A1111Request) -> None:
+    """Refuse (400 naming the field) what the payload asks and this deployment cannot do: a field declared
+    refused set away from its default, an always-on script other than ControlNet."""
+    for name in payload.alwayson_scripts.unsupported():
+        raise InvalidRequest.field(
+            f"alwayson_scripts.{name}",
+            f"always-on script {name!r} is not available in this deployment; "
+            f"supported: {list(SUPPORTED_SCRIPTS)}",
+        )
+    refuse_declared(payload)
+
+
+def _sampler_knobs(payload: A1111Request, sampler: str, overrides: Overrides) -> dict[str, float]:
+    """The sampler knobs the job carries (`schema/sampler_knobs.py`): those the sampler takes, away from
+    A1111's defaults; a knob the sampler would use upstream but cannot here is a 400 naming it."""
+    eta = payload.eta
+    if eta is None:
+        eta = overrides.eta_ddim if sampler == "DDIM" else overrides.eta_ancestral
+    values = {
+        "eta": eta,
+        "s_churn": payload.s_churn,
+        "s_tmin": payload.s_tmin,
+        "s_tmax": payload.s_tmax,
+        "s_noise": payload.s_noise,
+    }
+    knobs, problems = sampler_knobs.resolve(sampler, values)
+    if problems:
+        raise InvalidRequest(
+            "; ".join(f"{p.knob}: {p.reason}" for p in problems),
+            [FieldProblem(p.knob, p.reason) for p in problems],
+        )
+    return knobs
 
 
 def _refiner(payload: A1111Request) -> Refiner | None:

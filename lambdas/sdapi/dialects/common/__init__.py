@@ -29,6 +29,7 @@ from sdapi.dialects.common.problems import (
     invalid,
     parse,
     problems_from_validation,
+    refuse_declared,
     route_validation_error,
     sub_model,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "parse",
     "prefixed",
     "problems_from_validation",
+    "refuse_declared",
     "remap",
     "resolve_sampler",
     "resolve_seed",

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from sdapi.dialects.common.paths import loc_to_path
 from sdapi.errors import FieldProblem, InvalidRequest
+from sdapi.schema.handling import refused_fields
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -38,6 +39,14 @@ def invalid(problems: list[FieldProblem]) -> InvalidRequest:
     """Return one InvalidRequest whose message lists every problem."""
     message = "; ".join(f"{p.field}: {p.reason}" if p.field else p.reason for p in problems)
     return InvalidRequest(message or "invalid request", problems)
+
+
+def refuse_declared(model: BaseModel) -> None:
+    """Refuse (one 400 naming each field) every field `model` declares refused that is set away from its
+    default (`sdapi.schema.handling`)."""
+    problems = [FieldProblem(path, reason) for path, reason in refused_fields(model)]
+    if problems:
+        raise invalid(problems)
 
 
 def route_validation_error(errors: list[dict[str, Any]]) -> InvalidRequest:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sdapi.dialects.common import AUTOMATIC, DEFAULT_SAMPLER
 from sdapi.schema.defaults import DEFAULT_DENOISING_STRENGTH
+from sdapi.schema.handling import applied
 from sdapi.schema.job import ControlNetUnit, JobState, Mask, Refiner, ResizeMode, Task, Timeouts, Webhook
 
 
@@ -17,49 +18,103 @@ class JobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     task: Task | None = Field(
-        default=None, description="txt2img, img2img or inpaint; inferred from init_images/mask when omitted."
+        default=None,
+        description="txt2img, img2img or inpaint; inferred from init_images/mask when omitted.",
+        json_schema_extra=applied(),
     )
-    pool: str | None = Field(default=None, description="Model pool; default: the pool serving `model`.")
+    pool: str | None = Field(
+        default=None,
+        description="Model pool; default: the pool serving `model`.",
+        json_schema_extra=applied(),
+    )
     model: str | None = Field(
-        default=None, description="Checkpoint name (GET /v1/models); default: the pool's."
+        default=None,
+        description="Checkpoint name (GET /v1/models); default: the pool's.",
+        json_schema_extra=applied(),
     )
-    vae: str | None = Field(default=None, description="VAE override.")
-    refiner: Refiner | None = Field(default=None, description="SDXL refiner and its switch point.")
-    prompt: str = Field(default="", description="What to draw.")
-    negative_prompt: str = Field(default="", description="What to avoid.")
-    width: int = Field(default=512, description="Pixels, a multiple of 8.")
-    height: int = Field(default=512, description="Pixels, a multiple of 8.")
-    steps: int = Field(default=20, description="Denoising steps.")
-    cfg_scale: float = Field(default=7.0, description="Classifier-free guidance scale.")
+    vae: str | None = Field(default=None, description="VAE override.", json_schema_extra=applied())
+    refiner: Refiner | None = Field(
+        default=None, description="SDXL refiner and its switch point.", json_schema_extra=applied()
+    )
+    prompt: str = Field(default="", description="What to draw.", json_schema_extra=applied())
+    negative_prompt: str = Field(default="", description="What to avoid.", json_schema_extra=applied())
+    width: int = Field(default=512, description="Pixels, a multiple of 8.", json_schema_extra=applied())
+    height: int = Field(default=512, description="Pixels, a multiple of 8.", json_schema_extra=applied())
+    steps: int = Field(default=20, description="Denoising steps.", json_schema_extra=applied())
+    cfg_scale: float = Field(
+        default=7.0, description="Classifier-free guidance scale.", json_schema_extra=applied()
+    )
     sampler: str = Field(
-        default=DEFAULT_SAMPLER, description="A1111 sampler name (a schedule suffix is accepted)."
+        default=DEFAULT_SAMPLER,
+        description="A1111 sampler name (a schedule suffix is accepted).",
+        json_schema_extra=applied(),
     )
     scheduler: str = Field(
-        default=AUTOMATIC, description="Schedule type: automatic, karras, exponential, ..."
+        default=AUTOMATIC,
+        description="Schedule type: automatic, karras, exponential, ...",
+        json_schema_extra=applied(),
     )
-    seed: int | None = Field(default=None, description="null or -1: random. Image i uses seed + i.")
-    subseed: int | None = Field(default=None, description="Variation seed; null or -1: random.")
-    subseed_strength: float = Field(default=0.0, description="0-1.")
-    batch_size: int = Field(default=1, description="Images per batch.")
-    n_iter: int = Field(default=1, description="Batches.")
-    clip_skip: int = Field(default=1, description="CLIP layers to skip (A1111 CLIP_stop_at_last_layers).")
+    seed: int | None = Field(
+        default=None, description="null or -1: random. Image i uses seed + i.", json_schema_extra=applied()
+    )
+    subseed: int | None = Field(
+        default=None, description="Variation seed; null or -1: random.", json_schema_extra=applied()
+    )
+    subseed_strength: float = Field(default=0.0, description="0-1.", json_schema_extra=applied())
+    batch_size: int = Field(default=1, description="Images per batch.", json_schema_extra=applied())
+    n_iter: int = Field(default=1, description="Batches.", json_schema_extra=applied())
+    clip_skip: int = Field(
+        default=1,
+        description="CLIP layers to skip (A1111 CLIP_stop_at_last_layers).",
+        json_schema_extra=applied(),
+    )
     denoising_strength: float | None = Field(
-        default=None, description=f"img2img/inpaint strength (default {DEFAULT_DENOISING_STRENGTH})."
+        default=None,
+        description=f"img2img/inpaint strength (default {DEFAULT_DENOISING_STRENGTH}).",
+        json_schema_extra=applied(),
     )
     init_images: list[str] = Field(
-        default_factory=list, description="Input images: base64, an https URL, or an upload reference."
+        default_factory=list,
+        description="Input images: base64, an https URL, or an upload reference.",
+        json_schema_extra=applied(),
     )
-    resize_mode: ResizeMode = Field(default=ResizeMode.JUST_RESIZE, description="How inputs fit the size.")
-    mask: Mask | None = Field(default=None, description="Inpainting mask (makes the task inpaint).")
-    controlnet: list[ControlNetUnit] = Field(default_factory=list, description="ControlNet units.")
-    restore_faces: bool = Field(default=False, description="Run the deployment's face restorer.")
-    face_restorer: str | None = Field(default=None, description="Which face restorer (default: the pool's).")
-    safety_checker: bool = Field(default=False, description="Run the deployment's safety checker.")
-    base64: bool = Field(default=False, description="Show images inline as base64 in the job view.")
-    webhook: Webhook | None = Field(default=None, description="Signed callbacks on the chosen events.")
-    track_id: str | None = Field(default=None, description="Your reference, echoed in webhooks.")
-    context: Any = Field(default=None, description="Anything; echoed in the job view and webhooks.")
-    timeouts: Timeouts | None = Field(default=None, description="Execution and queue time limits, seconds.")
+    resize_mode: ResizeMode = Field(
+        default=ResizeMode.JUST_RESIZE, description="How inputs fit the size.", json_schema_extra=applied()
+    )
+    mask: Mask | None = Field(
+        default=None, description="Inpainting mask (makes the task inpaint).", json_schema_extra=applied()
+    )
+    controlnet: list[ControlNetUnit] = Field(
+        default_factory=list, description="ControlNet units.", json_schema_extra=applied()
+    )
+    restore_faces: bool = Field(
+        default=False, description="Run the deployment's face restorer.", json_schema_extra=applied()
+    )
+    face_restorer: str | None = Field(
+        default=None, description="Which face restorer (default: the pool's).", json_schema_extra=applied()
+    )
+    safety_checker: bool = Field(
+        default=False, description="Run the deployment's safety checker.", json_schema_extra=applied()
+    )
+    base64: bool = Field(
+        default=False,
+        description="Show images inline as base64 in the job view.",
+        json_schema_extra=applied(),
+    )
+    webhook: Webhook | None = Field(
+        default=None, description="Signed callbacks on the chosen events.", json_schema_extra=applied()
+    )
+    track_id: str | None = Field(
+        default=None, description="Your reference, echoed in webhooks.", json_schema_extra=applied()
+    )
+    context: Any = Field(
+        default=None,
+        description="Anything; echoed in the job view and webhooks.",
+        json_schema_extra=applied(),
+    )
+    timeouts: Timeouts | None = Field(
+        default=None, description="Execution and queue time limits, seconds.", json_schema_extra=applied()
+    )
 
 
 class Progress(BaseModel):

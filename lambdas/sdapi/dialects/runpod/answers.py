@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sdapi.dialects.a1111.answers import response_body
+from sdapi.dialects.a1111.answers import completed_body, response_body
 from sdapi.dialects.common import OutputSource, WebhookEvent
 from sdapi.records import JobRecord, SystemLoad
 from sdapi.schema.job import JobState
@@ -75,10 +75,8 @@ def answer(record: JobRecord, source: OutputSource) -> dict[str, Any]:
     `warning` in `output` when they did not fit)."""
     if record.state != JobState.COMPLETED:
         return status_body(record)
-    out = source.outputs(record, base64=True)
-    body = status_body(record, out.images)
-    if out.warning:
-        body["output"]["warning"] = out.warning
+    body = status_body(record)
+    body["output"] = completed_body(record, source)
     return body
 
 

@@ -50,7 +50,12 @@ def parse_input(request: RunPodRequest) -> RunPodCall:
 
 
 def _worker_call(data: dict[str, Any]) -> RunPodCall:
-    """The community worker's `{api: {method, endpoint}, payload}` shape."""
+    """The community worker's `{api: {method, endpoint}, payload}` shape (no other key)."""
+    for key in data:
+        if key not in ("api", "payload"):
+            raise InvalidRequest.field(
+                f"input.{key}", "not a field of the worker's input; use api and payload"
+            )
     api = parse(RunPodApi, data.get("api"), "input.api.")
     route = api.endpoint.strip().strip("/").removeprefix("sdapi/v1/").lower()
     method = api.method.strip().upper()

@@ -14,6 +14,11 @@ from sdapi.errors import InvalidRequest
 from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Catalog
 from sdapi.schema.job import Dialect, Job, Task
 
+ROUTING_SCRIPT_KEYS = ("task", "id_task", "uid", "sd_model_checkpoint", "image_link", "save_dir")
+"""`alwayson_scripts` keys that route the task (the SD-on-EKS queue agent removes them before calling A1111,
+`ALWAYSON_SCRIPTS_EXCLUDE_KEYS`); `sd_vae` and `override_settings` there are merged into the payload's
+`override_settings`, as the agent does."""
+
 
 def url_inputs(submit: TaskSubmit) -> dict[str, str]:
     """Return the URL inputs to fetch through the guard before `to_job`: caller path → URL."""
@@ -36,8 +41,11 @@ def url_inputs(submit: TaskSubmit) -> dict[str, str]:
         found[f"{prefix}mask"] = content["mask"]
     controlnet = scripts.get("controlnet") if isinstance(scripts.get("controlnet"), dict) else {}
     for i, unit in enumerate(controlnet.get("args") or []):
-        if isinstance(unit, dict) and is_url(unit.get("image")):
-            found[f"{prefix}alwayson_scripts.controlnet.args[{i}].image"] = unit["image"]
+        if not isinstance(unit, dict):
+            continue
+        for key in ("image", "image_link"):
+            if is_url(unit.get(key)):
+                found[f"{prefix}alwayson_scripts.controlnet.args[{i}].{key}"] = unit[key]
     return found
 
 
@@ -73,13 +81,38 @@ def _inline(submit: TaskSubmit, images: Mapping[str, str]) -> dict[str, Any]:
     if f"{prefix}mask" in images:
         content["mask"] = images[f"{prefix}mask"]
     scripts = content.get("alwayson_scripts")
-    if isinstance(scripts, dict) and isinstance(scripts.get("controlnet"), dict):
+    if not isinstance(scripts, dict):
+        return content
+    scripts = {k: v for k, v in scripts.items() if k not in ROUTING_SCRIPT_KEYS}
+    overrides = {
+        **(content.get("override_settings") or {}),
+        **({"sd_vae": scripts.pop("sd_vae")} if "sd_vae" in scripts else {}),
+        **(scripts.pop("override_settings", None) or {}),
+    }
+    if overrides:
+        content["override_settings"] = overrides
+    if isinstance(scripts.get("controlnet"), dict):
         args = []
         for i, unit in enumerate(scripts["controlnet"].get("args") or []):
-            key = f"{prefix}alwayson_scripts.controlnet.args[{i}].image"
-            args.append({**unit, "image": images[key]} if key in images and isinstance(unit, dict) else unit)
-        content["alwayson_scripts"] = {**scripts, "controlnet": {**scripts["controlnet"], "args": args}}
+            args.append(_inline_unit(unit, images, f"{prefix}alwayson_scripts.controlnet.args[{i}]."))
+        scripts["controlnet"] = {**scripts["controlnet"], "args": args}
+    content["alwayson_scripts"] = scripts
     return content
+
+
+def _inline_unit(unit: Any, images: Mapping[str, str], path: str) -> Any:
+    """A ControlNet unit with its fetched image inlined (`image_link`, the queue agent's name, or a URL in
+    `image`)."""
+    if not isinstance(unit, dict):
+        return unit
+    unit = dict(unit)
+    link = unit.pop("image_link", None)
+    for key in ("image", "image_link"):
+        if f"{path}{key}" in images:
+            unit["image"] = images[f"{path}{key}"]
+    if link is not None and f"{path}image_link" not in images:
+        unit["image_link"] = link  # not a URL: the unit model refuses it by name
+    return unit
 
 
 def _runtime(catalog: Catalog, runtime: str | None) -> tuple[str | None, str | None]:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from sdapi.dialects.common import DEFAULT_SAMPLER
+from sdapi.schema.handling import applied, no_effect, refused
 
 
 def _yes_no(value: Any) -> Any:
@@ -36,49 +37,144 @@ OptionalInt = Annotated[int | None, BeforeValidator(_blank_none)]
 class V3Request(BaseModel):
     """Body of `/api/v3/text2img`, `/img2img` and `/inpaint` (numbers may be strings)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")
 
-    key: str | None = Field(default=None, description="Your API key.", repr=False)
+    key: str | None = Field(
+        default=None,
+        description="Your API key.",
+        repr=False,
+        json_schema_extra=applied("authenticates the call"),
+    )
     model_id: str | None = Field(
-        default=None, description="Checkpoint from the catalog (default: the default)."
+        default=None,
+        description="Checkpoint from the catalog (default: the default).",
+        json_schema_extra=applied(),
     )
-    prompt: str | None = Field(default="", description="What to draw.")
-    negative_prompt: str | None = Field(default=None, description="What to avoid.")
-    init_image: str | None = Field(default=None, description="URL of the initial image (img2img, inpaint).")
-    mask_image: str | None = Field(default=None, description="URL of the mask (inpaint); white is repainted.")
-    width: int = Field(default=512, ge=64, le=1024, description="Max 1024.")
-    height: int = Field(default=512, ge=64, le=1024, description="Max 1024.")
-    samples: int = Field(default=1, ge=1, le=4, description="Number of images, 1-4.")
-    num_inference_steps: int = Field(default=30, ge=1, description="Denoising steps.")
-    safety_checker: YesNo = Field(default=None, description='"yes"/"no": blank out NSFW images.')
-    enhance_prompt: YesNo = Field(default="yes", description="Accepted; prompts are used as given.")
-    guidance_scale: float = Field(default=7.5, ge=1, le=20, description="Classifier-free guidance, 1-20.")
-    strength: float = Field(default=0.7, ge=0, le=1, description="How much to change the init image, 0-1.")
+    prompt: str | None = Field(default="", description="What to draw.", json_schema_extra=applied())
+    negative_prompt: str | None = Field(
+        default=None, description="What to avoid.", json_schema_extra=applied()
+    )
+    init_image: str | None = Field(
+        default=None, description="URL of the initial image (img2img, inpaint).", json_schema_extra=applied()
+    )
+    mask_image: str | None = Field(
+        default=None,
+        description="URL of the mask (inpaint); white is repainted.",
+        json_schema_extra=applied(),
+    )
+    width: int = Field(default=512, ge=64, le=1024, description="Max 1024.", json_schema_extra=applied())
+    height: int = Field(default=512, ge=64, le=1024, description="Max 1024.", json_schema_extra=applied())
+    samples: int = Field(
+        default=1, ge=1, le=4, description="Number of images, 1-4.", json_schema_extra=applied()
+    )
+    num_inference_steps: int = Field(
+        default=30, ge=1, description="Denoising steps.", json_schema_extra=applied()
+    )
+    safety_checker: YesNo = Field(
+        default=None, description='"yes"/"no": blank out NSFW images.', json_schema_extra=applied()
+    )
+    enhance_prompt: YesNo = Field(
+        default="yes",
+        description="Prompt enhancement (prompts are used as given).",
+        json_schema_extra=no_effect(
+            "prompts are used exactly as sent (so that a seed reproduces its image); "
+            "no prompt enhancer is offered"
+        ),
+    )
+    guidance_scale: float = Field(
+        default=7.5, ge=1, le=20, description="Classifier-free guidance, 1-20.", json_schema_extra=applied()
+    )
+    strength: float = Field(
+        default=0.7,
+        ge=0,
+        le=1,
+        description="How much to change the init image, 0-1.",
+        json_schema_extra=applied(),
+    )
     scheduler: str | None = Field(
-        default=None, description=f'A1111 sampler name (default "{DEFAULT_SAMPLER}").'
+        default=None,
+        description=f'A1111 sampler name (default "{DEFAULT_SAMPLER}").',
+        json_schema_extra=applied(),
     )
-    seed: OptionalInt = Field(default=None, description="null for a random seed.")
-    base64: YesNo = Field(default="no", description='"yes": output holds base64 PNGs instead of URLs.')
-    webhook: str | None = Field(default=None, description="URL POSTed the fetch body when the job ends.")
-    track_id: str | int | None = Field(default=None, description="Echoed in the webhook body.")
+    seed: OptionalInt = Field(
+        default=None, description="null for a random seed.", json_schema_extra=applied()
+    )
+    base64: YesNo = Field(
+        default="no",
+        description='"yes": output holds base64 PNGs instead of URLs.',
+        json_schema_extra=applied(),
+    )
+    webhook: str | None = Field(
+        default=None, description="URL POSTed the fetch body when the job ends.", json_schema_extra=applied()
+    )
+    track_id: str | int | None = Field(
+        default=None, description="Echoed in the webhook body.", json_schema_extra=applied()
+    )
     lora_model: str | None = Field(
-        default=None, description="LoRA names from the catalog, comma-separated (several at once)."
+        default=None,
+        description="LoRA names from the catalog, comma-separated (several at once).",
+        json_schema_extra=applied(),
     )
     lora_strength: str | float | None = Field(
         default=None,
         description="LoRA weight(s), comma-separated in `lora_model`'s order; one value applies to all "
         "(default 1).",
+        json_schema_extra=applied(),
     )
     embeddings_model: str | None = Field(
         default=None,
         description="Textual-inversion embedding(s) from the catalog, comma-separated; use each by its name "
         "in the prompt.",
+        json_schema_extra=applied(),
+    )
+    clip_skip: OptionalInt = Field(
+        default=None, description="CLIP layers to skip (A1111 clip skip, 1-12).", json_schema_extra=applied()
+    )
+    vae: str | None = Field(
+        default=None,
+        description="VAE from the catalog (default: the checkpoint's own).",
+        json_schema_extra=applied(),
+    )
+    use_karras_sigmas: YesNo = Field(
+        default=None,
+        description='"yes": the Karras schedule (unless `scheduler` names one).',
+        json_schema_extra=applied(),
+    )
+    upscale: YesNo = Field(
+        default=None,
+        description='"yes": return the image at twice the size (not supported yet: must be "no").',
+        json_schema_extra=refused("upscaling is not supported by this deployment", "no"),
+    )
+    panorama: YesNo = Field(
+        default=None,
+        description='Panorama generation (not supported: must be "no").',
+        json_schema_extra=refused("panorama generation is not supported by this deployment", "no"),
+    )
+    self_attention: YesNo = Field(
+        default=None,
+        description='Self-attention guidance (not supported: must be "no").',
+        json_schema_extra=refused("self-attention guidance is not supported by this deployment", "no"),
+    )
+    tomesd: YesNo = Field(
+        default=None,
+        description='Token merging (not supported: must be "no").',
+        json_schema_extra=refused("token merging is not supported by this deployment", "no"),
+    )
+    multi_lingual: YesNo = Field(
+        default=None,
+        description='Translate a non-English prompt (not supported: must be "no").',
+        json_schema_extra=refused("prompt translation is not supported by this deployment", "no"),
     )
 
 
 class V3KeyOnly(BaseModel):
     """Body of `/api/v3/fetch/{id}` and `/api/v3/system_load`."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")
 
-    key: str | None = Field(default=None, description="Your API key.", repr=False)
+    key: str | None = Field(
+        default=None,
+        description="Your API key.",
+        repr=False,
+        json_schema_extra=applied("authenticates the call"),
+    )

@@ -9,6 +9,7 @@ from sdapi.dialects.common import (
     build_job,
     choose_model,
     first_of_family,
+    refuse_declared,
     resolve_sampler,
     resolve_seed,
 )
@@ -40,10 +41,13 @@ def url_inputs(request: V3Request, kind: str) -> dict[str, str]:
 def to_job(request: V3Request, kind: str, ctx: SubmitContext) -> Job:
     """Return the canonical job (errors in canonical paths: translate them with `to_caller_path`)."""
     task = KINDS[kind]
+    refuse_declared(request)
     choice = choose_model(ctx.catalog, request.model_id)
     has_checker = first_of_family(ctx.catalog, choice.pool, Family.SAFETY_CHECKER) is not None
     safety = request.safety_checker == "yes" if request.safety_checker is not None else has_checker
-    sampler, scheduler = resolve_sampler(request.scheduler, None)
+    sampler, scheduler = resolve_sampler(
+        request.scheduler, "karras" if request.use_karras_sigmas == "yes" else None
+    )
     seed = resolve_seed(request.seed, ctx.seed)
     init = [ctx.images["init_image"]] if task != Task.TXT2IMG and "init_image" in ctx.images else []
     mask = (
@@ -63,6 +67,8 @@ def to_job(request: V3Request, kind: str, ctx: SubmitContext) -> Job:
         height=request.height,
         steps=request.num_inference_steps,
         cfg_scale=request.guidance_scale,
+        clip_skip=request.clip_skip if request.clip_skip is not None else 1,
+        vae=request.vae or None,
         sampler=sampler,
         scheduler=scheduler,
         seed=seed,
@@ -116,6 +122,9 @@ def _meta(request: V3Request, job_id: str, ran: dict[str, Any]) -> dict[str, Any
         "lora_model": request.lora_model,
         "lora_strength": request.lora_strength,
         "embeddings_model": request.embeddings_model,
+        "clip_skip": request.clip_skip,
+        "vae": request.vae,
+        "use_karras_sigmas": request.use_karras_sigmas or "no",
     }
 
 
