@@ -50,6 +50,15 @@ class JobStore(Protocol):
 
     def queued(self, pool: str, owner: str | None = None) -> list[JobRecord]: ...
 
+    def active(self, pool: str, owner: str | None = None) -> list[JobRecord]:
+        """QUEUED and IN_PROGRESS jobs of a pool (optionally one owner's), from the sparse deadline index."""
+
+    def key_options(self, key_id: str) -> dict[str, Any]:
+        """The A1111 options stored for an API key (empty when none)."""
+
+    def put_key_options(self, key_id: str, options: Mapping[str, Any]) -> None:
+        """Store an API key's A1111 options (replacing the previous ones)."""
+
     def counters(self, pools: Iterable[str]) -> list[Counters]:
         """All pools' counters in one call."""
 

@@ -68,7 +68,7 @@ def test_still_running_after_the_wait_is_202_then_the_result_route_answers(env):
     assert api.call("GET", f"/sdapi/v1/jobs/{pending['id']}", key=other_key(aws))[0] == 404
 
 
-def test_progress_without_a_job_counts_the_default_pools_unfinished_jobs(env):
+def test_progress_without_a_job_counts_the_callers_unfinished_jobs(env):
     api, worker, _ = env
     worker.enabled = False
     for _ in range(2):

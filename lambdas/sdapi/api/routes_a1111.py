@@ -1,4 +1,7 @@
-"""AUTOMATIC1111 routes (`/sdapi/v1/...`): synchronous txt2img/img2img and the listings.
+"""AUTOMATIC1111 routes (`/sdapi/v1/...`): synchronous txt2img/img2img, the listings, the calls A1111
+clients make around them (options, interrupt, skip, progress, png-info, refresh-checkpoints:
+`sdapi.api.a1111_actions`) and sd-webui-controlnet's listings (`/controlnet/...`), all scoped to the
+caller's key.
 
 txt2img/img2img submit a job and wait up to `SDAPI_SYNC_WAIT_S`: 200 `{images, parameters, info}` when it
 completed; 202 `{"id", "status", "detail"}` when it is still queued/running (poll `GET /sdapi/v1/jobs/{id}`,
@@ -9,14 +12,14 @@ error shape with the job id in `body` (see `sdapi.dialects.a1111.answers`).
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.request import Request
 
-from sdapi.api import jobs
+from sdapi.api import a1111_actions, jobs
 from sdapi.api.deps import Deps, Wired
 from sdapi.api.responses import doc, reply
 from sdapi.api.security import Caller
@@ -45,9 +48,10 @@ def img2img(body: a1111.Img2ImgRequest, caller: Caller, deps: Wired, request: Re
 
 
 def _generate(deps: Deps, request: Request, payload: a1111.A1111Request, caller: Principal) -> Response:
+    routing = a1111.Routing(options=a1111_actions.key_options(deps, caller))
     record = jobs.submit(
         deps,
-        lambda ctx: a1111.payload_to_job(payload, ctx),
+        lambda ctx: a1111.payload_to_job(payload, ctx, routing),
         caller,
         a1111.to_caller_path,
         idempotency_key=jobs.idempotency_key(request),
@@ -72,24 +76,81 @@ def _answer(deps: Deps, record: JobRecord, waited_s: float) -> Response:
     return reply(status, body)
 
 
-def _listing_route(name: str, summary: str) -> None:
-    """Register `GET /sdapi/v1/{name}`, answered from the catalog by `sdapi.dialects.a1111.listings`."""
+def _listing_route(name: str, summary: str, prefix: str = "/sdapi/v1", listings=a1111.LISTINGS) -> None:
+    """Register `GET {prefix}/{name}`, answered from the catalog by `sdapi.dialects.a1111.listings`."""
 
     def listing(caller: Caller, deps: Wired):
-        return reply(200, a1111.listing(name, deps.settings.catalog))
+        return reply(200, listings[name][1](deps.settings.catalog))
 
-    listing.__name__ = name.replace("-", "_")
-    router.get(f"/sdapi/v1/{name}", tags=TAGS, summary=summary)(listing)
+    base = name.replace("-", "_")
+    listing.__name__ = base if prefix == "/sdapi/v1" else f"{prefix.strip('/')}_{base}"
+    router.get(f"{prefix}/{name}", tags=TAGS, summary=summary)(listing)
 
 
 for _name, (_summary, _) in a1111.LISTINGS.items():
-    _listing_route(_name, _summary)
+    if _name != "options":  # the caller's own options: below
+        _listing_route(_name, _summary)
+for _name, (_summary, _) in a1111.CONTROLNET_LISTINGS.items():
+    _listing_route(_name, _summary, "/controlnet", a1111.CONTROLNET_LISTINGS)
 
 
-@router.get("/sdapi/v1/progress", tags=TAGS, summary="Progress of a job (`?id_task=`) or the queue size")
-def progress(
-    caller: Caller, deps: Wired, id_task: Annotated[str | None, Query(description="Job id.")] = None
+@router.get("/sdapi/v1/options", tags=TAGS, summary="Your options: the defaults your requests get")
+def get_options(caller: Caller, deps: Wired):
+    return reply(200, a1111_actions.options_body(deps, caller))
+
+
+@router.post(
+    "/sdapi/v1/options",
+    tags=TAGS,
+    summary="Set your default checkpoint, VAE and other override settings (persisted per API key)",
+)
+def set_options(
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            description="Option name → value; the keys `override_settings` accepts (docs/request-fields.md)."
+        ),
+    ],
+    caller: Caller,
+    deps: Wired,
 ):
-    if id_task:
-        return reply(200, a1111.progress_body(deps.service.get(id_task, caller.owner)))
-    return reply(200, a1111.progress_body(None, deps.service.queue_size(deps.settings.catalog.default_pool)))
+    a1111_actions.set_options(deps, caller, body)
+    return reply(200, None)
+
+
+@router.post("/sdapi/v1/interrupt", tags=TAGS, summary="Stop your current job (cancels it)")
+def interrupt(caller: Caller, deps: Wired):
+    return reply(200, a1111_actions.run(deps, caller, "POST", "interrupt", None))
+
+
+@router.post(
+    "/sdapi/v1/skip", tags=TAGS, summary="Skip your current job (cancels it: one job is one invocation)"
+)
+def skip(caller: Caller, deps: Wired):
+    return reply(200, a1111_actions.run(deps, caller, "POST", "skip", None))
+
+
+@router.post("/sdapi/v1/png-info", tags=TAGS, summary="Read the A1111 infotext of a PNG")
+def png_info(body: a1111.PngInfoRequest, caller: Caller, deps: Wired):
+    return reply(200, a1111_actions.png_info(deps, body.model_dump()))
+
+
+@router.post(
+    "/sdapi/v1/refresh-checkpoints",
+    tags=TAGS,
+    summary="Rescan checkpoints (the catalog is the deployment's configuration: nothing to rescan)",
+)
+def refresh_checkpoints(caller: Caller, deps: Wired):
+    return reply(200, None)
+
+
+@router.get("/sdapi/v1/progress", tags=TAGS, summary="Progress of your current job (or of `?id_task=`)")
+def progress(
+    caller: Caller,
+    deps: Wired,
+    id_task: Annotated[str | None, Query(description="Job id.")] = None,
+    skip_current_image: Annotated[
+        bool, Query(description="A1111: leave the preview out (there is none to leave out).")
+    ] = False,
+):
+    return reply(200, a1111_actions.progress(deps, caller, id_task))

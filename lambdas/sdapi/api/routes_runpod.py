@@ -14,12 +14,13 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.request import Request
 
-from sdapi.api import jobs
+from sdapi.api import a1111_actions, jobs
 from sdapi.api.deps import Deps, Wired
 from sdapi.api.responses import doc, reply
 from sdapi.api.security import Caller
 from sdapi.auth import Principal
 from sdapi.dialects import runpod
+from sdapi.dialects.common import caller_paths, prefixed
 from sdapi.errors import NotFound
 from sdapi.ids import new_id
 from sdapi.records import JobRecord
@@ -84,11 +85,16 @@ def _start(
     pool = _pool(deps, endpoint)
     call = runpod.parse_input(body)
     if call.payload is None:
-        output = runpod.listing(call.route, deps.settings.catalog)
+        if call.action:
+            with caller_paths(prefixed(call.prefix)):
+                output = a1111_actions.run(deps, caller, call.method, call.route, call.body, pool)
+        else:
+            output = runpod.listing(call.route, deps.settings.catalog)
         return runpod.listing_body(f"{runpod.LISTING_ID_PREFIX}{new_id()}", output)
+    options = a1111_actions.key_options(deps, caller)
     return jobs.submit(
         deps,
-        lambda ctx: runpod.to_job(body, call, pool, ctx),
+        lambda ctx: runpod.to_job(body, call, pool, ctx, options),
         caller,
         runpod.path_mapper(call.prefix),
         idempotency_key=jobs.idempotency_key(request),

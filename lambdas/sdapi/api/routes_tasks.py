@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from sdapi.api import jobs
+from sdapi.api import a1111_actions, jobs
 from sdapi.api.deps import Deps, Wired
 from sdapi.api.responses import doc, reply
 from sdapi.api.security import Caller
@@ -55,9 +55,10 @@ def submit_v1alpha1(
 def _submit(deps: Deps, submit: tasks.TaskSubmit, caller: Principal) -> Response:
     tasks.check(submit)
     images = jobs.resolve_inputs(deps, tasks.url_inputs(submit), caller.owner)
+    options = a1111_actions.key_options(deps, caller)
     record = jobs.submit(
         deps,
-        lambda ctx: tasks.to_job(submit, ctx),
+        lambda ctx: tasks.to_job(submit, ctx, options),
         caller,
         tasks.path_mapper(submit),
         images=images,

@@ -235,6 +235,24 @@ class JobsTable:
             if r.state == JobState.QUEUED and (owner is None or r.owner == owner)
         ]
 
+    def active(self, pool: str, owner: str | None = None) -> list[JobRecord]:
+        """QUEUED and IN_PROGRESS jobs of a pool (optionally one owner's), from the sparse deadline index."""
+        return [r for r in self._query_active(pool) if owner is None or r.owner == owner]
+
+    def key_options(self, key_id: str) -> dict[str, Any]:
+        """The A1111 options stored for an API key (item `_options#{key_id}`; empty when none)."""
+        raw = self._get_raw(I.options_id(key_id), consistent=True)
+        options = (raw or {}).get("options")
+        return dict(options) if isinstance(options, Mapping) else {}
+
+    def put_key_options(self, key_id: str, options: Mapping[str, Any]) -> None:
+        """Store an API key's A1111 options (one PutItem replacing the previous ones)."""
+        item = {I.JOBS_TABLE_KEY: I.options_id(key_id), "key_id": key_id, "options": dict(options)}
+        try:
+            self._ddb.put_item(TableName=self.table, Item=to_item(item))
+        except (ClientError, BotoCoreError) as error:
+            raise UpstreamUnavailable(f"jobs table write failed: {error}") from error
+
     def counters(self, pools: Iterable[str]) -> list[Counters]:
         """All named pools' counters with one BatchGetItem (missing items read as zeros)."""
         wanted = list(dict.fromkeys(pools))

@@ -52,6 +52,12 @@ def counters_id(pool: str) -> str:
     return f"_counters#{pool}"
 
 
+def options_id(key_id: str) -> str:
+    """The item holding an API key's A1111 options (`POST /sdapi/v1/options`): its default checkpoint and
+    VAE. Never expires; not a job (the id has a '#')."""
+    return f"_options#{key_id}"
+
+
 # Keys table: partition key `key_hash` (S, hex SHA-256 of the key); GSI `by_key_id` on `key_id`.
 KEYS_TABLE_KEY = "key_hash"
 KEY_ID_INDEX = "by_key_id"

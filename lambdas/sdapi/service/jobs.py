@@ -19,7 +19,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -293,6 +293,37 @@ class JobService:
             updates={"completed_at": self.clock()},
         )
         return changed or self.get(job_id, owner)
+
+    def active_jobs(self, owner: str, pool: str | None = None) -> list[JobRecord]:
+        """The owner's QUEUED and IN_PROGRESS jobs (on `pool`, or on every pool): one index query per pool,
+        over active jobs only."""
+        pools = [pool] if pool else [p.name for p in self.settings.catalog.pools]
+        return [r for name in pools for r in self.store.active(name, owner)]
+
+    def latest_active(self, owner: str, pool: str | None = None) -> JobRecord | None:
+        """The owner's most recent running job, else its most recent queued one, else None."""
+        records = self.active_jobs(owner, pool)
+        running = [r for r in records if r.state == JobState.IN_PROGRESS]
+        chosen = running or records
+        if not chosen:
+            return None
+        return max(chosen, key=lambda r: (r.started_at or 0.0, r.created_at))
+
+    def interrupt(self, owner: str, pool: str | None = None) -> JobRecord | None:
+        """Cancel the owner's current job (`latest_active`), as A1111's `/interrupt` stops the running one;
+        None when the owner has no active job (nothing to stop, as in A1111)."""
+        record = self.latest_active(owner, pool)
+        return self.cancel(record.id, owner) if record is not None else None
+
+    def key_options(self, key_id: str) -> dict[str, Any]:
+        """The A1111 options stored for an API key (`POST /sdapi/v1/options`)."""
+        return self.store.key_options(key_id)
+
+    def set_key_options(self, key_id: str, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Merge `options` into the key's stored options and return the result."""
+        merged = {**self.store.key_options(key_id), **options}
+        self.store.put_key_options(key_id, merged)
+        return merged
 
     def retry(self, job_id: str, owner: str) -> JobRecord:
         """FAILED/TIMED_OUT → QUEUED with `attempt + 1` (RunPod `/retry`), re-invoked with inference id

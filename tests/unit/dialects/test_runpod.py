@@ -137,8 +137,16 @@ def test_payload_errors_name_the_callers_path():
 
 def test_endpoints_outside_the_allow_list_are_refused():
     with pytest.raises(InvalidRequest) as raised:
-        submit({"input": {"api": {"method": "POST", "endpoint": "/sdapi/v1/options"}, "payload": {}}})
+        submit({"input": {"api": {"method": "POST", "endpoint": "/sdapi/v1/train/embedding"}, "payload": {}}})
     assert raised.value.problems[0].field == "input.api.endpoint"
+
+
+def test_the_other_a1111_calls_are_answered_for_the_key_without_a_job():
+    request = runpod.RunPodRequest.model_validate(
+        {"input": {"api": {"method": "POST", "endpoint": "/sdapi/v1/options"}, "payload": {"sd_vae": "None"}}}
+    )
+    call = runpod.parse_input(request)
+    assert (call.action, call.payload, call.body) == (True, None, {"sd_vae": "None"})
 
 
 def test_get_listings_are_answered_without_a_job():

@@ -16,15 +16,23 @@ Decisions (where A1111 and the seeds leave room):
   `tiling`, `script_name` (scripts).
 - `parameters` echoes the request with defaults filled, images nulled and `override_settings` null, with
   the combined sampler display name ("DPM++ SDE Karras"), exactly as the seeds show.
+- A1111's options are server-wide; here `POST /sdapi/v1/options` stores the calling key's own (`options`),
+  the defaults of its later requests under each request's `override_settings`. `interrupt` and `skip`
+  cancel the caller's current job (A1111's skip moves on to the batch's next image; one job here is one
+  invocation). `progress` without `id_task` is the caller's current job; `current_image` is null (the
+  worker stores no preview yet, and A1111 answers null without one). `png-info` parses the infotext as
+  A1111's `parse_generation_parameters` does (`infotext`).
 
 Modules: `models` (request and response models), `payload` (payload → job, `parameters` echo), `controlnet`
-(ControlNet units), `paths` (field paths), `answers` (record → synchronous answer, progress), `errors`
-(error bodies), `listings` (samplers, models, options, ...).
+(ControlNet units), `overrides` (`override_settings`, key by key), `options` (a key's stored options),
+`infotext` (png-info), `paths` (field paths), `answers` (record → synchronous answer, progress), `errors`
+(error bodies), `listings` (samplers, models, options, sd-webui-controlnet's lists, ...).
 """
 
 from sdapi.dialects.a1111.answers import answer, pending_body, progress_body, response_body
 from sdapi.dialects.a1111.errors import error_body, job_ended_body, validation_body
 from sdapi.dialects.a1111.listings import (
+    CONTROLNET_LISTINGS,
     LISTINGS,
     face_restorers_listing,
     listing,
@@ -40,17 +48,20 @@ from sdapi.dialects.a1111.models import (
     A1111Request,
     A1111Response,
     Img2ImgRequest,
+    PngInfoRequest,
     Txt2ImgRequest,
 )
 from sdapi.dialects.a1111.paths import to_caller_path
 from sdapi.dialects.a1111.payload import Routing, parameters_echo, payload_to_job
 
 __all__ = [
+    "CONTROLNET_LISTINGS",
     "LISTINGS",
     "A1111Pending",
     "A1111Request",
     "A1111Response",
     "Img2ImgRequest",
+    "PngInfoRequest",
     "Routing",
     "Txt2ImgRequest",
     "answer",

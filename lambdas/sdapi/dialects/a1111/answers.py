@@ -3,6 +3,7 @@ runs, 500/504/409 for a failed, timed-out or cancelled job) and `GET /sdapi/v1/p
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sdapi.dialects.a1111.errors import job_ended_body
@@ -63,28 +64,64 @@ def answer(record: JobRecord, source: OutputSource, waited_s: float) -> tuple[in
     return PENDING_STATUS, pending_body(record, round(waited_s, 1))
 
 
-def progress_body(record: JobRecord | None, queued: int = 0) -> dict[str, Any]:
-    """Return `GET /sdapi/v1/progress`: the job's progress (`?id_task=`), or the queue size without one."""
+def _idle_state() -> dict[str, Any]:
+    return {
+        "skipped": False,
+        "interrupted": False,
+        "stopping_generation": False,
+        "job": "",
+        "job_count": 0,
+        "job_timestamp": "0",
+        "job_no": 0,
+        "sampling_step": 0,
+        "sampling_steps": 0,
+    }
+
+
+def progress_body(
+    record: JobRecord | None, now: float, job_count: int | None = None, current_image: str | None = None
+) -> dict[str, Any]:
+    """Return `GET /sdapi/v1/progress` in A1111's shape for one job (`?id_task=`, or the caller's current
+    job), or the idle answer when there is none. `progress` and `eta_relative` follow A1111's
+    `progressapi` (0.01 + step/steps; eta = elapsed / progress - elapsed); `job_count` is the caller's active
+    jobs (1 for a job asked by id while it runs); `current_image` is the latest preview, or null when none
+    is stored (as A1111 answers without one)."""
     if record is None:
         return {
             "progress": 0.0,
             "eta_relative": 0.0,
-            "state": {"job_count": queued, "job": "", "sampling_step": 0, "sampling_steps": 0},
+            "state": _idle_state(),
             "current_image": None,
             "textinfo": None,
         }
+    state = _idle_state()
     total = record.progress_total or 0
-    fraction = 1.0 if record.terminal else (record.progress_step / total if total else 0.0)
-    return {
-        "progress": round(fraction, 4),
-        "eta_relative": 0.0,
-        "state": {
+    stamp = record.started_at or record.created_at
+    state.update(
+        {
             "job": record.id,
-            "job_count": 0 if record.terminal else 1,
+            "job_count": (0 if record.terminal else 1) if job_count is None else job_count,
+            "job_timestamp": datetime.fromtimestamp(stamp, UTC).strftime("%Y%m%d%H%M%S"),
             "sampling_step": record.progress_step,
             "sampling_steps": total,
+            "interrupted": record.state == JobState.CANCELLED,
             "status": record.state.value,
-        },
-        "current_image": None,
-        "textinfo": record.error,
+        }
+    )
+    if record.terminal:
+        progress, eta = 1.0, 0.0
+    elif record.state == JobState.QUEUED or record.started_at is None:
+        progress, eta = 0.0, 0.0
+    else:
+        progress = 0.01 + (record.progress_step / total if total else 0.0)
+        elapsed = max(0.0, now - record.started_at)
+        eta = elapsed / progress - elapsed
+    return {
+        "progress": round(min(progress, 1.0), 4),
+        "eta_relative": round(eta, 3),
+        "state": state,
+        "current_image": current_image,
+        "textinfo": record.error
+        if record.terminal
+        else ("Waiting..." if record.state == JobState.QUEUED else None),
     }

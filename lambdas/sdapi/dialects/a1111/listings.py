@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Catalog, Family
+from sdapi.schema.defaults import CANNY_THRESHOLDS
+from sdapi.schema.model_rules import PREPROCESSORS
 from sdapi.schema.samplers import SAMPLERS, SCHEDULE_LABELS, SCHEDULES
 
 
@@ -122,8 +124,22 @@ def prompt_styles_listing(catalog: Catalog) -> list[dict[str, Any]]:
 
 
 def scripts_listing() -> dict[str, Any]:
-    """Return `GET /sdapi/v1/scripts`: empty (no scripts are offered)."""
-    return {"txt2img": [], "img2img": []}
+    """Return `GET /sdapi/v1/scripts`: the always-on ControlNet script (A1111 lists script titles lower-case);
+    no selectable scripts are offered."""
+    return {"txt2img": ["controlnet"], "img2img": ["controlnet"]}
+
+
+def cmd_flags_listing() -> dict[str, Any]:
+    """Return `GET /sdapi/v1/cmd-flags`: the A1111 flags that describe this deployment (an API without a web
+    UI); A1111's other flags concern its own process and have no counterpart."""
+    return {"api": True, "nowebui": True, "listen": True, "no_half": False, "xformers": False}
+
+
+def memory_listing() -> dict[str, Any]:
+    """Return `GET /sdapi/v1/memory` as A1111 answers when it cannot read the numbers: the GPU workers are
+    SageMaker instances that come and go with the queue, not this API's process."""
+    reason = "not available: the GPU workers scale with the queue and are not this API's process"
+    return {"ram": {"error": reason}, "cuda": {"error": reason}}
 
 
 def extensions_listing() -> list[dict[str, Any]]:
@@ -142,8 +158,11 @@ LISTINGS: dict[str, tuple[str, Callable[[Catalog], Any]]] = {
     "embeddings": ("Textual-inversion embeddings (loaded and skipped)", embeddings_listing),
     "loras": ("LoRAs", loras_listing),
     "prompt-styles": ("Prompt styles of this deployment", prompt_styles_listing),
-    "scripts": ("Scripts (none are offered)", lambda _catalog: scripts_listing()),
+    "scripts": ("Scripts (the always-on ControlNet)", lambda _catalog: scripts_listing()),
     "extensions": ("Extensions (ControlNet is built in)", lambda _catalog: extensions_listing()),
+    "cmd-flags": ("The A1111 flags that describe this deployment", lambda _catalog: cmd_flags_listing()),
+    "hypernetworks": ("Hypernetworks (none: not supported)", lambda _catalog: []),
+    "memory": ("Memory (not available: the workers scale with the queue)", lambda _catalog: memory_listing()),
 }
 """Every listing by its route name (`/sdapi/v1/{name}`): its summary and how to answer it."""
 
@@ -151,3 +170,45 @@ LISTINGS: dict[str, tuple[str, Callable[[Catalog], Any]]] = {
 def listing(name: str, catalog: Catalog) -> Any:
     """Return the body of the listing `name` (a key of `LISTINGS`)."""
     return LISTINGS[name][1](catalog)
+
+
+def controlnet_model_list(catalog: Catalog) -> dict[str, Any]:
+    """Return sd-webui-controlnet's `GET /controlnet/model_list`: the catalog's ControlNets
+    ("name [hash]")."""
+    names = [
+        f"{e.name} [{e.hash}]" if e.hash else e.name for e in catalog.models if e.family == Family.CONTROLNET
+    ]
+    return {"model_list": names}
+
+
+def controlnet_module_list() -> dict[str, Any]:
+    """Return sd-webui-controlnet's `GET /controlnet/module_list`: the preprocessors this deployment runs,
+    with their sliders."""
+    low, high = CANNY_THRESHOLDS
+    resolution = {"name": "Preprocessor Resolution", "value": 512, "min": 64, "max": 2048}
+    details = {
+        "none": {"model_free": False, "sliders": []},
+        "canny": {
+            "model_free": False,
+            "sliders": [
+                resolution,
+                {"name": "Canny Low Threshold", "value": low, "min": 1, "max": 255},
+                {"name": "Canny High Threshold", "value": high, "min": 1, "max": 255},
+            ],
+        },
+    }
+    return {
+        "module_list": list(PREPROCESSORS),
+        "module_detail": {m: details[m] for m in PREPROCESSORS if m in details},
+    }
+
+
+CONTROLNET_LISTINGS: dict[str, tuple[str, Callable[[Catalog], Any]]] = {
+    "model_list": ("ControlNet models (sd-webui-controlnet)", controlnet_model_list),
+    "module_list": (
+        "ControlNet preprocessors (sd-webui-controlnet)",
+        lambda _catalog: controlnet_module_list(),
+    ),
+    "version": ("sd-webui-controlnet API version", lambda _catalog: {"version": 2}),
+}
+"""sd-webui-controlnet's listings by route name (`/controlnet/{name}`)."""

@@ -447,6 +447,12 @@ class Img2ImgRequest(_A1111Base):
 A1111Request = Txt2ImgRequest | Img2ImgRequest
 
 
+class PngInfoRequest(BaseModel):
+    """`POST /sdapi/v1/png-info` body."""
+
+    image: str = Field(description="The PNG, base64 (a data: URL is accepted).", json_schema_extra=applied())
+
+
 class A1111Response(BaseModel):
     """What `txt2img` / `img2img` answer when the job finished."""
 

@@ -64,14 +64,14 @@ class Overrides:
         return fields
 
 
-def _field(key: str) -> str:
-    return f"override_settings.{key}"
-
-
-def read_overrides(settings: dict[str, Any] | None) -> Overrides:
+def read_overrides(settings: dict[str, Any] | None, prefix: str = "override_settings.") -> Overrides:
     """Return what `settings` ask for; a key not in `OVERRIDES`, or a value it cannot take, is a 400 naming
-    `override_settings.<key>`."""
+    `{prefix}<key>`."""
     settings = settings or {}
+
+    def _field(key: str) -> str:
+        return f"{prefix}{key}"
+
     unknown = [key for key in settings if key not in OVERRIDES]
     if unknown:
         raise InvalidRequest.field(

@@ -12,7 +12,8 @@ same payload, so this module is the A1111 dialect's public library for those dia
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sdapi.dialects.a1111.controlnet import RESIZE_BY_INDEX, controlnet_units
@@ -61,6 +62,9 @@ class Routing:
     context: Any = None
     extra_images: tuple[str, ...] = ()
     """Init images fetched from URLs outside the payload (tasks' `image_link`), base64."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """The calling key's stored A1111 options (`POST /sdapi/v1/options`): defaults under the payload's own
+    `override_settings`."""
 
 
 def payload_to_job(payload: A1111Request, ctx: SubmitContext, routing: Routing | None = None) -> Job:
@@ -68,7 +72,7 @@ def payload_to_job(payload: A1111Request, ctx: SubmitContext, routing: Routing |
     `sdapi.dialects.a1111.paths.to_caller_path`)."""
     routing = routing or Routing()
     refuse_unsupported(payload)
-    overrides = read_overrides(payload.override_settings)
+    overrides = read_overrides({**routing.options, **(payload.override_settings or {})})
     choice = choose_model(ctx.catalog, routing.model or overrides.model, pool_name=routing.pool_name)
     img2img = isinstance(payload, Img2ImgRequest)
     init_images = [strip_data_url(i) for i in (payload.init_images or [])] if img2img else []

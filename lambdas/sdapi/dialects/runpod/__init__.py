@@ -6,9 +6,12 @@ Decisions:
   present; errors name `input.<field>`) and the community worker's `{"input": {"api": {"method",
   "endpoint"}, "payload": {...}}}` (errors name `input.payload.<field>`).
 - Allow-list: POST txt2img and img2img run as jobs; GET listings (samplers, schedulers, sd-models, sd-vae,
-  options, upscalers, face-restorers, embeddings) are answered at once from the catalog, by `/run` and
-  `/runsync` alike, as a COMPLETED body with a `listing-…` id and the listing as `output` (no job is stored,
-  so `/status` of that id is a 404). Anything else is a 400 naming `input.api.endpoint`.
+  upscalers, face-restorers, embeddings, loras, prompt-styles, scripts, extensions, cmd-flags,
+  hypernetworks, memory) and the other A1111 calls (GET/POST options, GET progress, POST interrupt, skip,
+  png-info, refresh-checkpoints; for the caller's key, interrupt/progress on this endpoint) are answered at
+  once, by `/run` and `/runsync` alike, as a COMPLETED body with a `listing-…` id and the answer as
+  `output` (no job is stored, so `/status` of that id is a 404). Anything else is a 400 naming
+  `input.api.endpoint`.
 - `policy.executionTimeout` (ms) sets the execution limit (1 s-1 h); `policy.ttl` (ms) the queue limit,
   capped at SageMaker's 6 h (RunPod's default 24 h is more than SageMaker allows).
 - `webhook` gets the `/status` body of the finished job (signed, per DESIGN §7).
@@ -34,6 +37,7 @@ from sdapi.dialects.runpod.answers import (
 from sdapi.dialects.runpod.errors import error_body, validation_body
 from sdapi.dialects.runpod.models import RunPodApi, RunPodCall, RunPodPolicy, RunPodRequest, RunPodStatus
 from sdapi.dialects.runpod.submit import (
+    ACTIONS,
     GENERATE,
     LISTINGS,
     MAX_TTL_MS,
@@ -44,6 +48,7 @@ from sdapi.dialects.runpod.submit import (
 )
 
 __all__ = [
+    "ACTIONS",
     "GENERATE",
     "LISTINGS",
     "LISTING_ID_PREFIX",

@@ -80,7 +80,13 @@ class RunPodCall(BaseModel):
     """What a `/run` body asks for, after looking at its shape."""
 
     route: str
+    method: str = "POST"
     payload: Txt2ImgRequest | Img2ImgRequest | None = None
+    """The generation payload (txt2img / img2img); None for a listing or another A1111 call."""
+    body: Any = None
+    """The raw payload of another A1111 call (options, png-info, ...)."""
+    action: bool = False
+    """A call answered at once for the caller's key (`submit.ACTIONS`)."""
     prefix: str = "input."
 
 

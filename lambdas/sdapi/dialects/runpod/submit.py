@@ -4,6 +4,7 @@ RunPod field paths (`input.…`, `input.payload.…`, `policy.…`)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from sdapi.dialects.a1111 import listings
@@ -29,14 +30,31 @@ LISTINGS = (
     "schedulers",
     "sd-models",
     "sd-vae",
-    "options",
     "upscalers",
     "face-restorers",
     "embeddings",
     "loras",
     "prompt-styles",
+    "scripts",
+    "extensions",
+    "cmd-flags",
+    "hypernetworks",
+    "memory",
 )
 """The A1111 listings a `/run` call may GET: answered at once, no job is stored."""
+
+ACTIONS = (
+    ("GET", "options"),
+    ("POST", "options"),
+    ("GET", "progress"),
+    ("POST", "interrupt"),
+    ("POST", "skip"),
+    ("POST", "png-info"),
+    ("POST", "refresh-checkpoints"),
+)
+"""The other A1111 calls a `/run` call may make, answered at once for the caller's key
+(`sdapi.api.a1111_actions`): options, progress, interrupt/skip of the caller's job on this endpoint, png-info,
+refresh-checkpoints."""
 
 
 def parse_input(request: RunPodRequest) -> RunPodCall:
@@ -63,8 +81,16 @@ def _worker_call(data: dict[str, Any]) -> RunPodCall:
         payload = parse(_payload_model(route), data.get("payload") or {}, "input.payload.")
         return RunPodCall(route=route, payload=payload, prefix="input.payload.")
     if method == "GET" and route in LISTINGS:
-        return RunPodCall(route=route, prefix="input.payload.")
-    allowed = [f"POST /sdapi/v1/{r}" for r in GENERATE] + [f"GET /sdapi/v1/{r}" for r in LISTINGS]
+        return RunPodCall(route=route, method=method, prefix="input.payload.")
+    if (method, route) in ACTIONS:
+        return RunPodCall(
+            route=route, method=method, body=data.get("payload"), action=True, prefix="input.payload."
+        )
+    allowed = (
+        [f"POST /sdapi/v1/{r}" for r in GENERATE]
+        + [f"GET /sdapi/v1/{r}" for r in LISTINGS]
+        + [f"{m} /sdapi/v1/{r}" for m, r in ACTIONS]
+    )
     raise InvalidRequest.field(
         "input.api.endpoint", f"{method} {api.endpoint} is not allowed; allowed: {allowed}"
     )
@@ -74,13 +100,20 @@ def _payload_model(route: str) -> type[Txt2ImgRequest] | type[Img2ImgRequest]:
     return Img2ImgRequest if route == "img2img" else Txt2ImgRequest
 
 
-def to_job(request: RunPodRequest, call: RunPodCall, pool: str, ctx: SubmitContext) -> Job:
-    """Return the canonical job for a generation call on pool `pool` (errors in canonical paths: translate
-    them with `path_mapper(call.prefix)`)."""
+def to_job(
+    request: RunPodRequest,
+    call: RunPodCall,
+    pool: str,
+    ctx: SubmitContext,
+    options: Mapping[str, Any] | None = None,
+) -> Job:
+    """Return the canonical job for a generation call on pool `pool`, with the caller's stored A1111
+    `options` as defaults (errors in canonical paths: translate them with `path_mapper(call.prefix)`)."""
     assert call.payload is not None
     routing = Routing(
         dialect=Dialect.RUNPOD,
         pool_name=pool,
+        options=options or {},
         webhook=Webhook(url=request.webhook) if request.webhook else None,
         timeouts=_timeouts(request.policy),
     )

@@ -49,9 +49,10 @@ def url_inputs(submit: TaskSubmit) -> dict[str, str]:
     return found
 
 
-def to_job(submit: TaskSubmit, ctx: SubmitContext) -> Job:
-    """Return the canonical job (canonical error paths: translate them with `path_mapper(submit)`). Fetched
-    URL inputs arrive base64 in `ctx.images` under the paths `url_inputs` gave."""
+def to_job(submit: TaskSubmit, ctx: SubmitContext, options: Mapping[str, Any] | None = None) -> Job:
+    """Return the canonical job, with the caller's stored A1111 `options` as defaults (canonical error paths:
+    translate them with `path_mapper(submit)`). Fetched URL inputs arrive base64 in `ctx.images` under the
+    paths `url_inputs` gave."""
     content = _inline(submit, ctx.images)
     model_class = Img2ImgRequest if submit.task == Task.IMG2IMG else Txt2ImgRequest
     payload = parse(model_class, content, submit.content_prefix)
@@ -67,6 +68,7 @@ def to_job(submit: TaskSubmit, ctx: SubmitContext) -> Job:
         base64=False,
         context=submit.context,
         extra_images=(ctx.images[link_key],) if link_key in ctx.images else (),
+        options=options or {},
     )
     return payload_to_job(payload, ctx, routing).model_copy(update={"task_id": submit.id})
 

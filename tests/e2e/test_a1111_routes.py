@@ -1,0 +1,56 @@
+"""The A1111 routes clients call around generation, over HTTP against the local stack (tiny models):
+options persisted per key and used by the next txt2img, png-info of a generated image, progress and
+interrupt of the caller's running job."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+MODEL = "v1-5-pruned-emaonly"
+QUICK = {"prompt": "a lighthouse", "steps": 2, "width": 64, "height": 64}
+SLOW = {"prompt": "a long job", "width": 2048, "height": 2048, "steps": 150, "model": MODEL}
+"""Keeps the tiny SD 1.5 model busy for a while."""
+
+
+def test_options_pick_the_checkpoint_of_the_next_txt2img_and_png_info_reads_its_image(stack):
+    # given the key's default checkpoint set through POST /options
+    answer = stack.post("/sdapi/v1/options", {"sd_model_checkpoint": MODEL})
+    assert answer.status_code == 200, answer.text
+
+    # when a txt2img names no checkpoint
+    done = stack.post("/sdapi/v1/txt2img", QUICK, timeout=300)
+
+    # then it ran on that checkpoint, and png-info reads the infotext written into its PNG
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert json.loads(body["info"])["sd_model_name"] == MODEL
+    info = stack.post("/sdapi/v1/png-info", {"image": body["images"][0]})
+    assert info.status_code == 200, info.text
+    assert info.json()["info"] == json.loads(body["info"])["infotexts"][0]
+    assert info.json()["parameters"]["Steps"] == "2"
+    stack.post("/sdapi/v1/options", {"sd_model_checkpoint": "sd_xl_base_1.0"})
+
+
+def test_progress_shows_the_running_job_and_interrupt_cancels_it(stack):
+    # given a long job of this key running on the GPU worker
+    queued = stack.post("/v1/jobs", SLOW)
+    assert queued.status_code == 202, queued.text
+    job_id = queued.json()["id"]
+
+    def progress():
+        return stack.get("/sdapi/v1/progress").json()
+
+    running = stack.wait(progress, lambda b: b["state"]["job"] == job_id and b["state"]["sampling_step"] > 0)
+
+    # then progress (no id) reports it in A1111's shape
+    assert 0 < running["progress"] <= 1
+    assert running["current_image"] is None
+
+    # when the key interrupts, the job ends CANCELLED
+    assert stack.post("/sdapi/v1/interrupt", {}).status_code == 200
+    ended = stack.wait(lambda: stack.get(f"/v1/jobs/{job_id}").json(), lambda b: b["state"] != "IN_PROGRESS")
+    assert ended["state"] == "CANCELLED"

@@ -1,0 +1,254 @@
+"""The A1111 routes clients call around generation, through the real api handler (moto), each scoped to the
+caller's key: interrupt, skip, progress without an id, png-info, options (persisted per key),
+refresh-checkpoints, sd-webui-controlnet's listings, and the same calls through RunPod's worker input."""
+
+from __future__ import annotations
+
+import base64
+import io
+import time
+
+import pytest
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+from sdapi.aws.jobs_table import JobsTable
+from sdapi.schema.job import JobState
+from tests.integration.api_support import api_env, other_key
+
+INFOTEXT = "a cat\nSteps: 12, Sampler: Euler a, CFG scale: 7, Seed: 42, Size: 64x64"
+
+
+@pytest.fixture
+def env(aws, api_key):
+    api, worker, settings = api_env(aws, api_key, worker=False)
+    return api, worker, aws, JobsTable(settings.jobs_table)
+
+
+def queue_job(api) -> str:
+    status, body, _ = api.call("POST", "/sdapi/v1/txt2img", {"prompt": "a cat"})
+    assert status == 202
+    return body["id"]
+
+
+def start(table: JobsTable, job_id: str, step: int = 5, total: int = 20) -> None:
+    table.transition(
+        job_id,
+        JobState.IN_PROGRESS,
+        expected=[JobState.QUEUED],
+        updates={"started_at": time.time() - 2, "progress_step": step, "progress_total": total},
+    )
+
+
+def png_b64(text: dict[str, str]) -> str:
+    meta = PngInfo()
+    for key, value in text.items():
+        meta.add_text(key, value)
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format="PNG", pnginfo=meta)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+# --- interrupt / skip ------------------------------------------------------------------------------------
+
+
+def test_interrupt_cancels_the_callers_running_job(env):
+    api, _, _, table = env
+    job_id = queue_job(api)
+    start(table, job_id)
+
+    status, body, _ = api.call("POST", "/sdapi/v1/interrupt")
+
+    assert (status, body) == (200, {})
+    assert table.get(job_id).state == JobState.CANCELLED
+
+
+def test_skip_cancels_the_callers_running_job(env):
+    api, _, _, table = env
+    job_id = queue_job(api)
+    start(table, job_id)
+
+    api.call("POST", "/sdapi/v1/skip")
+
+    assert table.get(job_id).state == JobState.CANCELLED
+
+
+def test_interrupt_leaves_another_keys_job_alone(env):
+    api, _, aws, table = env
+    job_id = queue_job(api)
+    start(table, job_id)
+
+    assert api.call("POST", "/sdapi/v1/interrupt", key=other_key(aws))[0] == 200
+
+    assert table.get(job_id).state == JobState.IN_PROGRESS
+
+
+def test_interrupt_without_a_job_is_a_no_op(env):
+    api, _, _, _ = env
+    assert api.call("POST", "/sdapi/v1/interrupt")[:2] == (200, {})
+
+
+# --- progress --------------------------------------------------------------------------------------------
+
+
+def test_progress_without_an_id_is_the_callers_running_job(env):
+    api, _, _, table = env
+    job_id = queue_job(api)
+    start(table, job_id, step=5, total=20)
+
+    body = api.call("GET", "/sdapi/v1/progress")[1]
+
+    assert body["state"]["job"] == job_id
+    assert body["progress"] == pytest.approx(0.26)
+    assert body["eta_relative"] > 0
+    assert (body["state"]["sampling_step"], body["state"]["sampling_steps"]) == (5, 20)
+
+
+def test_progress_has_no_preview_image(env):
+    api, _, _, table = env
+    start(table, queue_job(api))
+    assert api.call("GET", "/sdapi/v1/progress")[1]["current_image"] is None
+
+
+def test_progress_of_another_key_is_idle(env):
+    api, _, aws, table = env
+    start(table, queue_job(api))
+
+    body = api.call("GET", "/sdapi/v1/progress", key=other_key(aws))[1]
+
+    assert (body["progress"], body["state"]["job_count"]) == (0.0, 0)
+
+
+# --- png-info --------------------------------------------------------------------------------------------
+
+
+def test_png_info_answers_info_items_and_parameters(env):
+    api, _, _, _ = env
+    status, body, _ = api.call("POST", "/sdapi/v1/png-info", {"image": png_b64({"parameters": INFOTEXT})})
+    assert status == 200
+    assert body["info"] == INFOTEXT
+    assert body["parameters"]["Steps"] == "12"
+
+
+def test_png_info_of_something_that_is_no_image_is_a_4xx_naming_image(env):
+    api, _, _, _ = env
+    status, body, _ = api.call("POST", "/sdapi/v1/png-info", {"image": base64.b64encode(b"nope").decode()})
+    assert 400 <= status < 500
+    assert "image" in str(body)
+
+
+# --- options ---------------------------------------------------------------------------------------------
+
+
+def test_options_set_the_keys_default_checkpoint_for_later_requests(env):
+    api, _, _, table = env
+    status, body, _ = api.call("POST", "/sdapi/v1/options", {"sd_model_checkpoint": "v1-5-pruned-emaonly"})
+    assert (status, body) == (200, None)
+
+    job_id = queue_job(api)
+
+    assert table.get(job_id).model == "v1-5-pruned-emaonly"
+
+
+def test_options_are_shown_to_the_key_that_set_them(env):
+    api, _, _, _ = env
+    api.call("POST", "/sdapi/v1/options", {"sd_model_checkpoint": "v1-5-pruned-emaonly"})
+    shown = api.call("GET", "/sdapi/v1/options")[1]["sd_model_checkpoint"]
+    assert shown.startswith("v1-5-pruned-emaonly")
+
+
+def test_options_of_one_key_do_not_change_another_keys_defaults(env):
+    api, _, aws, _ = env
+    api.call("POST", "/sdapi/v1/options", {"sd_model_checkpoint": "v1-5-pruned-emaonly"})
+    assert (
+        api.call("GET", "/sdapi/v1/options", key=other_key(aws))[1]["sd_model_checkpoint"] == "sd_xl_base_1.0"
+    )
+
+
+def test_a_requests_own_override_wins_over_the_stored_option(env):
+    api, _, _, table = env
+    api.call("POST", "/sdapi/v1/options", {"sd_model_checkpoint": "v1-5-pruned-emaonly"})
+    body = {"prompt": "x", "override_settings": {"sd_model_checkpoint": "sd_xl_base_1.0"}}
+    job_id = api.call("POST", "/sdapi/v1/txt2img", body)[1]["id"]
+    assert table.get(job_id).model == "sd_xl_base_1.0"
+
+
+def test_an_unknown_option_is_a_400_naming_it(env):
+    api, _, _, _ = env
+    status, body, _ = api.call("POST", "/sdapi/v1/options", {"show_progressbar": True})
+    assert status == 400
+    assert "show_progressbar" in str(body)
+
+
+def test_an_unknown_checkpoint_option_is_a_400_and_nothing_is_stored(env):
+    api, _, _, _ = env
+    status, body, _ = api.call("POST", "/sdapi/v1/options", {"sd_model_checkpoint": "nope"})
+    assert status == 400
+    assert "sd_model_checkpoint" in str(body)
+    assert api.call("GET", "/sdapi/v1/options")[1]["sd_model_checkpoint"] == "sd_xl_base_1.0"
+
+
+# --- listings --------------------------------------------------------------------------------------------
+
+
+def test_refresh_checkpoints_answers_null(env):
+    api, _, _, _ = env
+    assert api.call("POST", "/sdapi/v1/refresh-checkpoints")[:2] == (200, None)
+
+
+def test_controlnet_model_list_names_the_catalogs_controlnets(env):
+    api, _, _, _ = env
+    models = api.call("GET", "/controlnet/model_list")[1]["model_list"]
+    assert any(name.startswith("control") for name in models)
+
+
+def test_controlnet_module_list_names_the_preprocessors(env):
+    api, _, _, _ = env
+    assert api.call("GET", "/controlnet/module_list")[1]["module_list"] == ["none", "canny"]
+
+
+@pytest.mark.parametrize("route", ["cmd-flags", "hypernetworks", "memory", "scripts"])
+def test_the_other_listings_webuiapi_reads_answer(env, route):
+    api, _, _, _ = env
+    assert api.call("GET", f"/sdapi/v1/{route}")[0] == 200
+
+
+# --- through RunPod's worker input -----------------------------------------------------------------------
+
+
+def worker_call(api, method: str, endpoint: str, payload=None):
+    body = {"input": {"api": {"method": method, "endpoint": endpoint}, "payload": payload or {}}}
+    return api.call("POST", "/v2/sdxl/runsync", body)
+
+
+def test_runpod_worker_options_are_stored_for_the_key(env):
+    api, _, _, _ = env
+    status, body, _ = worker_call(api, "POST", "/sdapi/v1/options", {"CLIP_stop_at_last_layers": 2})
+    assert (status, body["status"]) == (200, "COMPLETED")
+
+    shown = worker_call(api, "GET", "/sdapi/v1/options")[1]["output"]
+
+    assert shown["CLIP_stop_at_last_layers"] == 2
+
+
+def test_runpod_worker_png_info(env):
+    api, _, _, _ = env
+    body = worker_call(api, "POST", "/sdapi/v1/png-info", {"image": png_b64({"parameters": INFOTEXT})})[1]
+    assert body["output"]["info"] == INFOTEXT
+
+
+def test_runpod_worker_png_info_errors_name_the_payload_field(env):
+    api, _, _, _ = env
+    status, body, _ = worker_call(api, "POST", "/sdapi/v1/png-info", {})
+    assert status == 400
+    assert body["errors"][0]["field"] == "input.payload.image"
+
+
+def test_runpod_worker_interrupt_cancels_the_callers_job(env):
+    api, _, _, table = env
+    run = api.call("POST", "/v2/sdxl/run", {"input": {"prompt": "x"}})[1]
+    start(table, run["id"])
+
+    worker_call(api, "POST", "/sdapi/v1/interrupt")
+
+    assert table.get(run["id"]).state == JobState.CANCELLED
