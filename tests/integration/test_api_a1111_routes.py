@@ -5,16 +5,14 @@ refresh-checkpoints, sd-webui-controlnet's listings, and the same calls through 
 from __future__ import annotations
 
 import base64
-import io
 import time
 
 import pytest
-from PIL import Image
-from PIL.PngImagePlugin import PngInfo
 
 from sdapi.aws.jobs_table import JobsTable
 from sdapi.schema.job import JobState
 from tests.integration.api_support import api_env, other_key
+from tests.unit.dialects.support import png_with_text
 
 INFOTEXT = "a cat\nSteps: 12, Sampler: Euler a, CFG scale: 7, Seed: 42, Size: 64x64"
 
@@ -41,12 +39,7 @@ def start(table: JobsTable, job_id: str, step: int = 5, total: int = 20) -> None
 
 
 def png_b64(text: dict[str, str]) -> str:
-    meta = PngInfo()
-    for key, value in text.items():
-        meta.add_text(key, value)
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8)).save(buffer, format="PNG", pnginfo=meta)
-    return base64.b64encode(buffer.getvalue()).decode()
+    return base64.b64encode(png_with_text(text)).decode()
 
 
 # --- interrupt / skip ------------------------------------------------------------------------------------

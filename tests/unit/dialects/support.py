@@ -3,6 +3,7 @@ record of a freshly queued job."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from local.catalog import local_catalog
@@ -45,3 +46,16 @@ def record_for(job: Job, **fields: Any) -> JobRecord:
     }
     values.update(fields)
     return JobRecord(**values)
+
+
+def png_with_text(text: dict[str, str]) -> bytes:
+    """An 8x8 PNG carrying `text` as its text chunks (A1111 writes its infotext as `parameters`)."""
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    meta = PngInfo()
+    for key, value in text.items():
+        meta.add_text(key, value)
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format="PNG", pnginfo=meta)
+    return buffer.getvalue()

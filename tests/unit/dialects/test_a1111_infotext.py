@@ -3,13 +3,10 @@ behaviour, and the PNG text chunks it reads."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from PIL import Image
-from PIL.PngImagePlugin import PngInfo
 
 from sdapi.dialects.a1111.infotext import parse_generation_parameters, png_info_body
+from tests.unit.dialects.support import png_with_text
 
 SIMPLE = (
     "a cat\nNegative prompt: ugly\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 965400086, Size: 512x768"
@@ -74,29 +71,20 @@ def test_an_empty_infotext_parses_to_the_defaults():
     assert (parsed["Prompt"], parsed["Clip skip"]) == ("", "1")
 
 
-def png(text: dict[str, str]) -> bytes:
-    meta = PngInfo()
-    for key, value in text.items():
-        meta.add_text(key, value)
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8)).save(buffer, format="PNG", pnginfo=meta)
-    return buffer.getvalue()
-
-
 def test_png_info_reads_the_parameters_chunk_as_info():
-    body = png_info_body(png({"parameters": SIMPLE}))
+    body = png_info_body(png_with_text({"parameters": SIMPLE}))
     assert body["info"] == SIMPLE
 
 
 def test_png_info_parses_the_parameters():
-    body = png_info_body(png({"parameters": SIMPLE}))
+    body = png_info_body(png_with_text({"parameters": SIMPLE}))
     assert body["parameters"]["Seed"] == "965400086"
 
 
 def test_png_info_lists_the_other_text_chunks_as_items():
-    body = png_info_body(png({"parameters": SIMPLE, "Software": "sdapi"}))
+    body = png_info_body(png_with_text({"parameters": SIMPLE, "Software": "sdapi"}))
     assert body["items"] == {"Software": "sdapi"}
 
 
 def test_png_info_of_a_png_without_parameters_is_empty_info():
-    assert png_info_body(png({}))["info"] == ""
+    assert png_info_body(png_with_text({}))["info"] == ""

@@ -34,6 +34,15 @@ YesNo = Annotated[Literal["yes", "no"] | None, BeforeValidator(_yes_no)]
 OptionalInt = Annotated[int | None, BeforeValidator(_blank_none)]
 
 
+def _not_offered(feature: str, what: str) -> Any:
+    """A v3 yes/no flag for a feature this deployment does not have: "yes" is a 400 naming it."""
+    return Field(
+        default=None,
+        description=f'"yes": {what} (not supported: must be "no").',
+        json_schema_extra=refused(f"{feature} is not supported by this deployment", "no"),
+    )
+
+
 class V3Request(BaseModel):
     """Body of `/api/v3/text2img`, `/img2img` and `/inpaint` (numbers may be strings)."""
 
@@ -140,31 +149,11 @@ class V3Request(BaseModel):
         description='"yes": the Karras schedule (unless `scheduler` names one).',
         json_schema_extra=applied(),
     )
-    upscale: YesNo = Field(
-        default=None,
-        description='"yes": return the image at twice the size (not supported yet: must be "no").',
-        json_schema_extra=refused("upscaling is not supported by this deployment", "no"),
-    )
-    panorama: YesNo = Field(
-        default=None,
-        description='Panorama generation (not supported: must be "no").',
-        json_schema_extra=refused("panorama generation is not supported by this deployment", "no"),
-    )
-    self_attention: YesNo = Field(
-        default=None,
-        description='Self-attention guidance (not supported: must be "no").',
-        json_schema_extra=refused("self-attention guidance is not supported by this deployment", "no"),
-    )
-    tomesd: YesNo = Field(
-        default=None,
-        description='Token merging (not supported: must be "no").',
-        json_schema_extra=refused("token merging is not supported by this deployment", "no"),
-    )
-    multi_lingual: YesNo = Field(
-        default=None,
-        description='Translate a non-English prompt (not supported: must be "no").',
-        json_schema_extra=refused("prompt translation is not supported by this deployment", "no"),
-    )
+    upscale: YesNo = _not_offered("upscaling", "return the image at twice the size")
+    panorama: YesNo = _not_offered("panorama generation", "a panorama")
+    self_attention: YesNo = _not_offered("self-attention guidance", "self-attention guidance")
+    tomesd: YesNo = _not_offered("token merging", "token merging (ToMe)")
+    multi_lingual: YesNo = _not_offered("prompt translation", "translate a non-English prompt")
 
 
 class V3KeyOnly(BaseModel):
