@@ -45,8 +45,55 @@ class ContainerConfig(EnvModel):
     dtype: Literal["auto", "float16", "bfloat16", "float32"] = Field(
         default="auto", description="SDAPI_DTYPE: auto = float16 on CUDA, float32 on CPU."
     )
-    compile: bool = Field(
-        default=False, description="SDAPI_COMPILE=1: torch.compile the UNet, warmed at start."
+    compile: bool | None = Field(
+        default=None,
+        description="SDAPI_COMPILE: torch.compile the UNet and VAE decoder and warm the compile buckets "
+        "before /ping (see inference_container/compilation.py); unset = on when the device is CUDA, 0 = off.",
+    )
+    compile_mode: Literal["max-autotune-no-cudagraphs", "max-autotune", "reduce-overhead", "default"] = Field(
+        default="max-autotune-no-cudagraphs",
+        description="SDAPI_COMPILE_MODE: inductor mode; max-autotune and reduce-overhead add CUDA graphs.",
+    )
+    compile_sizes: str = Field(
+        default="",
+        pattern=r"^(\d+x\d+(,\d+x\d+)*)?$",
+        description="SDAPI_COMPILE_SIZES: WIDTHxHEIGHT[,...] warmed before /ping; empty = the default "
+        "model's native square (1024x1024 SDXL, 512x512 SD1.5) and 512x512 (a request without a size).",
+    )
+    compile_warmup_budget_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="SDAPI_COMPILE_WARMUP_BUDGET_S: no further bucket is compiled after this many seconds of "
+        "warm-up (the rest run eager), so a cold compile cache never outlasts the health-check timeout.",
+    )
+    compile_cache_dir: Path | None = Field(
+        default=None,
+        description="SDAPI_COMPILE_CACHE_DIR: where the portable compile cache is written after a warm-up "
+        "(default: <temp dir>/sdapi-compile-cache). It is read from here and from "
+        "<model_root>/_compile_cache/ (staged beside the models in S3).",
+    )
+    compile_cache_url: str | None = Field(
+        default=None,
+        pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/(.+/)?$",
+        description="SDAPI_COMPILE_CACHE_URL: s3://bucket/prefix/ to upload the compile cache to after a "
+        "warm-up that compiled (infra: the pool's model prefix + _compile_cache/, which the next instance's "
+        "model download brings).",
+    )
+    vae_bfloat16: bool | None = Field(
+        default=None,
+        description="SDAPI_VAE_BFLOAT16: keep SDXL VAEs that ask for an fp32 upcast in bfloat16 instead; "
+        "unset = on for CUDA fp16 on cards with bf16.",
+    )
+    preload_refiner: bool = Field(
+        default=True,
+        description="SDAPI_PRELOAD_REFINER: with an SDXL default model, load (and warm) the catalog's first "
+        "SDXL refiner before /ping.",
+    )
+    tf32: bool = Field(
+        default=False, description="SDAPI_TF32: TF32 matmuls/convolutions (off until measured)."
+    )
+    cudnn_benchmark: bool = Field(
+        default=False, description="SDAPI_CUDNN_BENCHMARK: cuDNN autotuning (off until measured)."
     )
     progress_interval_s: float = Field(default=1.0, ge=0, description="SDAPI_PROGRESS_INTERVAL_S.")
     port: int = Field(
@@ -79,6 +126,18 @@ class ContainerConfig(EnvModel):
         if self.device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         return torch.device(self.device)
+
+    def compiles(self) -> bool:
+        """Whether the container compiles: SDAPI_COMPILE, else on CUDA only."""
+        return self.compile if self.compile is not None else self.torch_device().type == "cuda"
+
+    def compile_sizes_list(self) -> list[tuple[int, int]]:
+        return [tuple(int(n) for n in size.split("x")) for size in self.compile_sizes.split(",") if size]
+
+    def compile_cache_path(self) -> Path:
+        import tempfile
+
+        return self.compile_cache_dir or Path(tempfile.gettempdir()) / "sdapi-compile-cache"
 
     def torch_dtype(self):
         import torch

@@ -106,12 +106,13 @@ def latent_fill(fill: InpaintFill):
     return fill if fill in (InpaintFill.LATENT_NOISE, InpaintFill.LATENT_NOTHING) else None
 
 
-def encode_png(image: Image.Image, parameters: str | None) -> bytes:
+def encode_png(image: Image.Image, parameters: str | None, *, level: int = 6) -> bytes:
+    """PNG with A1111's `parameters` text chunk; `level` is zlib's (0-9; Pillow's default 6)."""
     from PIL.PngImagePlugin import PngInfo
 
     meta = PngInfo()
     if parameters is not None:
         meta.add_text("parameters", parameters)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", pnginfo=meta)
+    image.save(buffer, format="PNG", pnginfo=meta, compress_level=level)
     return buffer.getvalue()

@@ -5,6 +5,17 @@ inpaint, and their ControlNet variants) is a view of those components made with 
 job, with that job's scheduler, optional VAE override and ControlNet(s): no second copy of any weight.
 `ModelCache` keeps checkpoints, ControlNets, VAEs and face restorers in one LRU sized to the accelerator's
 free memory.
+
+Memory: each entry is accounted from its loaded tensors (parameter and buffer bytes, a module shared with
+another entry counted once); before a load the need is read from the safetensors headers in the load dtype,
+and free memory is judged after releasing PyTorch's cached blocks. In half precision the fp16 variant files
+(`*.fp16.safetensors`) are loaded when every component has them. An SDXL refiner whose `text_encoder_2` and
+VAE are byte-identical to a loaded base's shares the base's modules (about 1.5 GB in fp16). Views built with
+a VAE override or ControlNet are cached too, so no job casts a cached pipeline again.
+
+On CUDA in fp16 the SDXL VAE (whose config asks for an fp32 upcast, `force_upcast`) is kept in bfloat16
+instead: bf16 has fp32's range, so it decodes without overflowing and without the two weight casts per image
+the upcast costs. `vae_bfloat16=False` restores diffusers' behaviour.
 """
 
 from __future__ import annotations
@@ -20,7 +31,9 @@ from typing import Any
 
 import torch
 
+from inference_container import weights
 from inference_container.catalog import ModelCatalog
+from inference_container.compilation import Compiler
 from inference_container.errors import InvalidJob, ModelLoadError
 from sdapi.schema.catalog import Family, ModelEntry
 from sdapi.schema.job import Task
@@ -67,8 +80,9 @@ class LoadedCheckpoint:
     pipe: Any
     """The loaded base pipeline; task pipelines are `from_pipe` views of it."""
     nbytes: int
-    _views: dict[Task, Any] = field(default_factory=dict, repr=False)
-    """Task pipelines without overrides, reused across jobs (only the scheduler changes per job)."""
+    _views: dict[tuple, tuple[Any, Any, Any]] = field(default_factory=dict, repr=False)
+    """Task pipelines by (task, VAE override, ControlNet), reused across jobs (only the scheduler changes per
+    job): `from_pipe` walks every module with a `.to(dtype)`, about 0.1 s on SDXL."""
 
     @property
     def family(self) -> Family:
@@ -85,22 +99,28 @@ class LoadedCheckpoint:
                 f"{self.entry.name} ({self.family}) cannot run {task}"
                 f"{' with ControlNet' if controlnet is not None else ''}"
             )
-        cls = _diffusers_class(_PIPELINES[key])
-        if vae is None and controlnet is None and task in self._views:
-            pipe = self._views[task]
-            pipe.scheduler = scheduler
-            return pipe
+        view_key = (task, id(vae), id(controlnet))
+        cached = self._views.get(view_key)
+        if cached is not None and cached[0] is vae and cached[1] is controlnet:
+            cached[2].scheduler = scheduler
+            return cached[2]
         overrides: dict[str, Any] = {"scheduler": scheduler}
         if vae is not None:
             overrides["vae"] = vae
         if controlnet is not None:
             overrides["controlnet"] = controlnet
+        cls = _diffusers_class(_PIPELINES[key])
         # from_pipe casts the new pipeline to `dtype` (float32 when not given): pass the weights' own dtype.
         pipe = cls.from_pipe(self.pipe, dtype=self.pipe.unet.dtype, **overrides)
         pipe.set_progress_bar_config(disable=True)
-        if vae is None and controlnet is None:
-            self._views[task] = pipe
+        self._views[view_key] = (vae, controlnet, pipe)
         return pipe
+
+    def forget(self, module) -> None:
+        """Drop the views built with `module` (an evicted VAE or ControlNet), so that it can be freed."""
+        for key, (vae, controlnet, _) in list(self._views.items()):
+            if module is vae or module is controlnet:
+                del self._views[key]
 
 
 def _quiet_diffusers() -> None:
@@ -113,20 +133,23 @@ def _quiet_diffusers() -> None:
     logging.getLogger("diffusers.models.modeling_utils").setLevel(logging.ERROR)
 
 
-def module_bytes(*modules) -> int:
+def module_bytes(*modules, exclude: tuple = ()) -> int:
+    """Parameter and buffer bytes of the given modules, each tensor once (modules in `exclude` skipped)."""
+    seen: set[int] = set()
+    skipped = {id(t) for m in exclude if isinstance(m, torch.nn.Module) for t in _tensors(m)}
     total = 0
     for module in modules:
         if isinstance(module, torch.nn.Module):
-            total += sum(p.numel() * p.element_size() for p in module.parameters())
-            total += sum(b.numel() * b.element_size() for b in module.buffers())
+            for tensor in _tensors(module):
+                if id(tensor) not in seen and id(tensor) not in skipped:
+                    seen.add(id(tensor))
+                    total += tensor.numel() * tensor.element_size()
     return total
 
 
-def disk_bytes(path: Path, dtype: torch.dtype) -> int:
-    """Estimated device bytes of the weights at `path` once loaded in `dtype`."""
-    files = [path] if path.is_file() else list(path.rglob("*.safetensors")) or list(path.rglob("*.bin"))
-    raw = sum(f.stat().st_size for f in files)
-    return raw // 2 if dtype in (torch.float16, torch.bfloat16) else raw
+def _tensors(module: torch.nn.Module):
+    yield from module.parameters()
+    yield from module.buffers()
 
 
 class ModelCache:
@@ -138,16 +161,21 @@ class ModelCache:
         device: torch.device,
         dtype: torch.dtype,
         *,
-        compile: bool = False,
+        compiler: Compiler | None = None,
         max_loaded: int = 0,
+        vae_bfloat16: bool | None = None,
     ):
         self.catalog = catalog
         self.device = device
         self.dtype = dtype
-        self.compile = compile
+        self.compiler = compiler
         self.max_loaded = max_loaded or (0 if device.type == "cuda" else CPU_MAX_LOADED)
+        if vae_bfloat16 is None:
+            vae_bfloat16 = device.type == "cuda" and dtype == torch.float16 and torch.cuda.is_bf16_supported()
+        self.vae_bfloat16 = vae_bfloat16
         self._lru: OrderedDict[str, tuple[Any, int]] = OrderedDict()
         self._lock = threading.RLock()
+        self._multi: dict[tuple[int, ...], Any] = {}
         self.load_seconds = 0.0
         _quiet_diffusers()
 
@@ -157,6 +185,21 @@ class ModelCache:
 
     def controlnet(self, entry: ModelEntry):
         return self._get(f"controlnet:{entry.name}", entry, self._load_controlnet)
+
+    def controlnets(self, nets: list) -> Any:
+        """One ControlNet, or the same `MultiControlNetModel` for the same loaded nets (so the pipeline view
+        built with it is reused)."""
+        if not nets:
+            return None
+        if len(nets) == 1:
+            return nets[0]
+        key = tuple(id(net) for net in nets)
+        multi = self._multi.get(key)
+        if multi is None or any(a is not b for a, b in zip(multi.nets, nets, strict=True)):
+            from diffusers.models.controlnets.multicontrolnet import MultiControlNetModel
+
+            multi = self._multi[key] = MultiControlNetModel(nets)
+        return multi
 
     def vae(self, entry: ModelEntry):
         return self._get(f"vae:{entry.name}", entry, self._load_vae)
@@ -171,6 +214,11 @@ class ModelCache:
         with self._lock:
             return list(self._lru)
 
+    def loaded_bytes(self) -> dict[str, int]:
+        """Device bytes of each loaded entry (from its tensors)."""
+        with self._lock:
+            return {key: nbytes for key, (_, nbytes) in self._lru.items()}
+
     # -- LRU ------------------------------------------------------------------------------------------------
     def _get(self, key: str, entry: ModelEntry, loader):
         with self._lock:
@@ -182,7 +230,7 @@ class ModelCache:
                 raise ModelLoadError(
                     f"model {entry.name!r}: {path} does not exist (check catalog.json paths)"
                 )
-            self._make_room(disk_bytes(path, self.dtype))
+            self._make_room(weights.device_bytes(path, self.dtype, weights.fp16_variant(path, self.dtype)))
             started = time.perf_counter()
             try:
                 value = loader(entry, path)
@@ -204,28 +252,53 @@ class ModelCache:
             if self.max_loaded and len(self._lru) >= self.max_loaded:
                 return True
             if self.device.type == "cuda":
+                gc.collect()
+                torch.cuda.empty_cache()  # PyTorch's cached blocks are free for a new model
                 free, _ = torch.cuda.mem_get_info(self.device)
                 return free < needed + HEADROOM_BYTES
             return False
 
         while self._lru and over():
-            key, _ = self._lru.popitem(last=False)
+            key, (value, _) = self._lru.popitem(last=False)
             log.info("evicting %s to make room", key)
-            gc.collect()
-            if self.device.type == "cuda":
-                torch.cuda.empty_cache()
+            for other, _ in self._lru.values():
+                if isinstance(other, LoadedCheckpoint):
+                    other.forget(value)
+            self._multi = {k: m for k, m in self._multi.items() if all(n is not value for n in m.nets)}
+            del value
 
     # -- loaders --------------------------------------------------------------------------------------------
     def _from_pretrained(self, cls, path: Path, **kwargs):
         """Load weights straight onto the accelerator (device_map) where diffusers supports it; otherwise
-        load on the CPU and move them."""
+        load on the CPU and move them. The fp16 variant files when present."""
         kwargs.setdefault("dtype", self.dtype)
+        if variant := weights.fp16_variant(path, self.dtype):
+            kwargs["variant"] = variant
         if self.device.type == "cuda" and str(self.device) in ("cuda", "cuda:0"):
             try:
                 return cls.from_pretrained(path, device_map="cuda", **kwargs), True
             except (NotImplementedError, ValueError) as exc:
                 log.warning("device_map load of %s failed (%s); loading on the CPU then moving", path, exc)
         return cls.from_pretrained(path, low_cpu_mem_usage=True, **kwargs), False
+
+    def _shared_with_base(self, path: Path) -> dict[str, Any]:
+        """A refiner's `text_encoder_2` and `vae` taken from a loaded SDXL base when their files are
+        identical (the published SDXL refiner ships the base's); {} otherwise."""
+        if not path.is_dir():
+            return {}
+        for key, (value, _) in self._lru.items():
+            if not (isinstance(value, LoadedCheckpoint) and value.family == Family.SDXL):
+                continue
+            base = self.catalog.path(value.entry)
+            shared = {
+                name: getattr(value.pipe, name)
+                for name in ("text_encoder_2", "vae")
+                if weights.same_weights(base / name, path / name)
+            }
+            if shared:
+                log.info("refiner %s shares %s with %s", path.name, sorted(shared), key)
+                return shared
+        return {}
 
     def _load_checkpoint(self, entry: ModelEntry, path: Path) -> LoadedCheckpoint:
         if entry.family not in _LOAD_CLASS:
@@ -234,6 +307,10 @@ class ModelCache:
         extra: dict[str, Any] = {}
         if entry.family == Family.SD15:
             extra = {"safety_checker": None, "requires_safety_checker": False}
+        shared: dict[str, Any] = {}
+        if entry.family == Family.SDXL_REFINER:
+            shared = self._shared_with_base(path)
+            extra.update(shared)
         if path.is_file():
             config = self.catalog.root / "_configs" / entry.family.value
             try:
@@ -256,21 +333,32 @@ class ModelCache:
         if not mapped:
             pipe.to(self.device)
         pipe.set_progress_bar_config(disable=True)
-        self._optimise(pipe)
+        if "vae" not in shared and entry.family in (Family.SDXL, Family.SDXL_REFINER):
+            self._sdxl_vae(pipe.vae)
+        self._optimise(pipe, entry.name)
         nbytes = module_bytes(
-            *(getattr(pipe, n, None) for n in ("unet", "vae", "text_encoder", "text_encoder_2"))
+            *(getattr(pipe, n, None) for n in ("unet", "vae", "text_encoder", "text_encoder_2")),
+            exclude=tuple(shared.values()),
         )
         return LoadedCheckpoint(entry=entry, pipe=pipe, nbytes=nbytes)
 
-    def _optimise(self, pipe) -> None:
-        """Channels-last UNet and VAE on CUDA (faster convolutions on tensor cores), and optionally
-        torch.compile of the UNet (warmed by the server before /ping turns healthy). SDPA attention is
-        diffusers' default on torch 2, so nothing is needed for it."""
+    def _sdxl_vae(self, vae) -> None:
+        """Keep the SDXL VAE in bfloat16 instead of diffusers' per-image fp32 upcast (see the module doc)."""
+        if self.vae_bfloat16 and vae.dtype == torch.float16 and vae.config.force_upcast:
+            vae.to(dtype=torch.bfloat16)
+            vae.register_to_config(force_upcast=False)
+            cast_vae_inputs(vae)
+
+    def _optimise(self, pipe, name: str) -> None:
+        """Channels-last UNet and VAE on CUDA (faster convolutions on tensor cores), and torch.compile of
+        the UNet and VAE decoder with stable guards (`inference_container.compilation`, warmed before /ping
+        turns healthy). SDPA attention is diffusers' default on torch 2, so nothing is needed for it."""
         if self.device.type == "cuda":
             pipe.unet.to(memory_format=torch.channels_last)
             pipe.vae.to(memory_format=torch.channels_last)
-        if self.compile:
-            pipe.unet = torch.compile(pipe.unet, mode="max-autotune-no-cudagraphs", fullgraph=False)
+        if self.compiler is not None:
+            self.compiler.unet(pipe.unet, name)
+            self.compiler.vae_decode(pipe.vae, name)
 
     def _load_controlnet(self, entry: ModelEntry, path: Path):
         from diffusers import ControlNetModel
@@ -287,17 +375,23 @@ class ModelCache:
 
         if path.is_file():
             model = AutoencoderKL.from_single_file(str(path), dtype=self.dtype, local_files_only=True)
-            return model.to(self.device)
-        model, _ = self._from_pretrained_model(AutoencoderKL, path)
+            model = model.to(self.device)
+        else:
+            model, _ = self._from_pretrained_model(AutoencoderKL, path)
+        if entry.base in (Family.SDXL, Family.SDXL_REFINER):
+            self._sdxl_vae(model)
         return model
 
     def _from_pretrained_model(self, cls, path: Path):
+        kwargs: dict[str, Any] = {"dtype": self.dtype}
+        if variant := weights.fp16_variant(path, self.dtype):
+            kwargs["variant"] = variant
         if self.device.type == "cuda":
             try:
-                return cls.from_pretrained(path, dtype=self.dtype, device_map=str(self.device)), True
+                return cls.from_pretrained(path, device_map=str(self.device), **kwargs), True
             except (NotImplementedError, ValueError) as exc:
                 log.warning("device_map load of %s failed (%s)", path, exc)
-        model = cls.from_pretrained(path, dtype=self.dtype, low_cpu_mem_usage=True)
+        model = cls.from_pretrained(path, low_cpu_mem_usage=True, **kwargs)
         return model.to(self.device), False
 
     def _load_face_restorer(self, entry: ModelEntry, path: Path):
@@ -311,6 +405,18 @@ class ModelCache:
 
         model = StableDiffusionSafetyChecker.from_pretrained(path, dtype=self.dtype).to(self.device)
         return SafetyChecker(model=model, processor=CLIPImageProcessor.from_pretrained(path))
+
+
+def cast_vae_inputs(vae) -> None:
+    """`vae.encode`/`vae.decode` take their input in the VAE's own dtype (a bf16 VAE behind an fp16 UNet: the
+    pipelines hand it fp16 tensors)."""
+    for name in ("encode", "decode"):
+        method = getattr(vae, name)
+
+        def cast(x, *args, _method=method, **kwargs):
+            return _method(x.to(vae.dtype), *args, **kwargs)
+
+        setattr(vae, name, cast)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from inference_container.config import ContainerConfig
 from inference_container.errors import JobError
+from sdapi.schema.catalog import Family
 from sdapi.schema.job import Job
 from sdapi.schema.manifest import InvocationError
 
@@ -56,6 +57,7 @@ class Service:
                 self.on_failure()
 
     def _load(self) -> None:
+        from inference_container import warmup
         from inference_container.catalog import ModelCatalog
         from inference_container.pipelines import ModelCache
         from inference_container.storage import JobTracking, OutputStore, clients
@@ -64,11 +66,20 @@ class Service:
         config = self.config
         catalog = ModelCatalog.load(config.model_root)
         device, dtype = config.torch_device(), config.torch_dtype()
+        _backend_flags(config, device)
+        compiler = _compiler(config)
         models = ModelCache(
-            catalog, device, dtype, compile=config.compile, max_loaded=config.max_loaded_models
+            catalog,
+            device,
+            dtype,
+            compiler=compiler,
+            max_loaded=config.max_loaded_models,
+            vae_bfloat16=config.vae_bfloat16,
         )
         s3, dynamodb = self._s3, self._dynamodb
-        if (s3 is None and config.bucket) or (dynamodb is None and config.jobs_table):
+        if (s3 is None and (config.bucket or config.compile_cache_url)) or (
+            dynamodb is None and config.jobs_table
+        ):
             s3_client, dynamodb_client = clients(config.region)
             s3 = s3 or s3_client
             dynamodb = dynamodb or dynamodb_client
@@ -81,19 +92,64 @@ class Service:
         worker = Worker(catalog, models, store=store, tracking=tracking)
         default = catalog.default_checkpoint(config.default_model)
         models.checkpoint(default)
+        refiner = None
+        if config.preload_refiner and default.family == Family.SDXL:
+            refiner = next(iter(catalog.available(Family.SDXL_REFINER)), None)
+            if refiner is not None:
+                models.checkpoint(refiner)
         if config.warmup:
             warm_started = time.perf_counter()
-            worker.generate(warmup_job(default.name, default.family.value, device.type, config.compile))
-            log.info("warm-up generation took %.2f s", time.perf_counter() - warm_started)
+            if compiler is None:
+                worker.generate(warmup.plain_job(default, device.type))
+            else:
+                self._warm_buckets(worker, compiler, default, refiner, s3)
+            log.info("warm-up took %.2f s", time.perf_counter() - warm_started)
         self.worker = worker
         self.ready.set()
         log.info(
-            "ready after %.2f s (device %s, dtype %s, default model %s)",
+            "ready after %.2f s (device %s, dtype %s, default model %s%s, compiled: %s)",
             time.monotonic() - self.started,
             device,
             dtype,
             default.name,
+            f", refiner {refiner.name}" if refiner else "",
+            ", ".join(compiler.compiled) if compiler else "no",
         )
+
+    def _warm_buckets(self, worker, compiler, default, refiner, s3) -> None:
+        """Compile every bucket (`inference_container.warmup`), from the portable compile cache when one
+        matches, and save the cache when this warm-up had to compile."""
+        from inference_container import warmup
+        from inference_container.compilation import CACHE_FOLDER, CompileCache, cache_key
+        from inference_container.storage import compile_cache_uploader
+
+        config = self.config
+        sizes = warmup.buckets(default, config.compile_sizes_list())
+        models = [default.name, *([refiner.name] if refiner else [])]
+        key = cache_key(
+            compiler.settings,
+            config.torch_device(),
+            config.torch_dtype(),
+            models,
+            [(b.width, b.height) for b in sizes],
+        )
+        upload = None
+        if config.compile_cache_url and s3 is not None:
+            upload = compile_cache_uploader(s3, config.compile_cache_url)
+        cache = CompileCache(
+            read_dirs=(config.model_root / CACHE_FOLDER, config.compile_cache_path()),
+            write_dir=config.compile_cache_path(),
+            upload=upload,
+        )
+        hit = cache.load(key)
+        jobs = list(warmup.bucket_jobs(default, refiner, sizes))
+        with compiler.warm_up():
+            warmup.run(worker.generate, jobs, budget_s=config.compile_warmup_budget_s)
+        if hit is None:
+            try:
+                cache.save(key)
+            except Exception as exc:  # a cache that cannot be kept costs the next start time, not this one
+                log.warning("compile cache not saved: %s", exc)
 
     def invoke(self, body: bytes) -> tuple[int, dict]:
         if not self.ready.is_set() or self.worker is None:
@@ -136,25 +192,23 @@ class Service:
         return 200, manifest.model_dump(mode="json")
 
 
-def warmup_job(model: str, family: str, device_type: str, compiled: bool) -> Job:
-    """A small generation that loads every lazy piece (and, when SDAPI_COMPILE=1, compiles at the native
-    size)."""
-    side = 64 if device_type == "cpu" else (1024 if family == "sdxl" else 512)
-    return Job(
-        id="warmup",
-        owner="warmup",
-        dialect="native",
-        pool="warmup",
-        task="txt2img",
-        model=model,
-        prompt="warm-up",
-        width=side,
-        height=side,
-        steps=2 if not compiled else 4,
-        seed=0,
-        output={"prefix": "outputs/warmup/"},
-        created_at=time.time(),
-    )
+def _compiler(config: ContainerConfig):
+    if not config.compiles():
+        return None
+    from inference_container.compilation import Compiler, CompileSettings
+
+    return Compiler(CompileSettings(mode=config.compile_mode))
+
+
+def _backend_flags(config: ContainerConfig, device) -> None:
+    """TF32 and cuDNN autotuning: options, off until a GPU benchmark shows a gain."""
+    if device.type != "cuda":
+        return
+    import torch
+
+    torch.backends.cuda.matmul.allow_tf32 = config.tf32
+    torch.backends.cudnn.allow_tf32 = config.tf32
+    torch.backends.cudnn.benchmark = config.cudnn_benchmark
 
 
 def make_handler(service: Service):
@@ -245,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m inference_container",
         description="The SageMaker inference server: GET /ping, POST /invocations on "
         "$SAGEMAKER_BIND_TO_PORT (8080). Configured by environment variables: SDAPI_MODEL_ROOT, "
-        "SDAPI_DEFAULT_MODEL, SDAPI_JOBS_TABLE, SDAPI_BUCKET, SDAPI_DEVICE, SDAPI_DTYPE, SDAPI_COMPILE, "
+        "SDAPI_DEFAULT_MODEL, SDAPI_JOBS_TABLE, SDAPI_BUCKET, SDAPI_DEVICE, SDAPI_DTYPE, SDAPI_COMPILE(_*), "
         "SDAPI_PROGRESS_INTERVAL_S, SDAPI_MAX_LOADED_MODELS, SDAPI_WARMUP, SDAPI_BIND_HOST "
         "(see inference_container/config.py).",
     )

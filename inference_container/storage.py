@@ -1,12 +1,19 @@
-"""The container's only AWS side effects: PNGs to S3 (PutObject under outputs/) and its job item in DynamoDB
-(UpdateItem, and TransactWriteItems made of Update actions). Nothing is read from AWS: the job arrives as the
-request body. Endpoints come from AWS_ENDPOINT_URL* (boto3 reads them), so the local stack can point them
-at moto."""
+"""The container's only AWS side effects: PNGs to S3 (PutObject under outputs/), its job item in DynamoDB
+(UpdateItem, and TransactWriteItems made of Update actions) and, after a warm-up that compiled, the portable
+compile cache to the pool's model prefix (`SDAPI_COMPILE_CACHE_URL`). Nothing is read from AWS: the job
+arrives as the request body. Endpoints come from AWS_ENDPOINT_URL* (boto3 reads them), so the local stack can
+point at moto.
+
+`OutputWriter` takes PNG encoding and the upload off the critical path: images are handed over as soon as
+they are final and encoded and stored on worker threads while the GPU goes on with the next batch; the job
+waits for its writes (in order; the first failure fails the job) before it answers.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from inference_container.errors import JobError
@@ -136,6 +143,74 @@ class OutputStore:
             log.error("writing %s failed: %s", key, exc)
             code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
             raise JobError(f"storing an output image failed ({code or type(exc).__name__})") from exc
+
+
+PNG_COMPRESS_LEVEL = 1
+"""zlib level of the output PNGs, chosen by `bench/png_bench.py` (docs/benchmarks.md): level 1 encodes a
+1024x1024 image several times faster than Pillow's default 6 for files about 10 % larger."""
+WRITER_THREADS = 4
+"""Encoding releases the GIL (Pillow's zlib), so a batch's images encode in parallel."""
+
+
+class OutputWriter:
+    """Encodes and stores PNGs on worker threads; one `JobOutputs` per job collects that job's writes."""
+
+    def __init__(self, store: OutputStore, *, threads: int = WRITER_THREADS, level: int = PNG_COMPRESS_LEVEL):
+        self.store = store
+        self.level = level
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="png-writer")
+
+    def job(self) -> JobOutputs:
+        return JobOutputs(self)
+
+    def _write(self, key: str, image, parameters: str | None) -> str:
+        from inference_container.imaging import encode_png
+
+        self.store.put_png(key, encode_png(image, parameters, level=self.level))
+        return key
+
+    def close(self) -> None:
+        """Finish every queued write, then stop the threads (nothing queued is dropped)."""
+        self._pool.shutdown(wait=True)
+
+
+@dataclass
+class JobOutputs:
+    """The writes of one job, in the order they were handed over."""
+
+    writer: OutputWriter
+    _futures: list[Future] = field(default_factory=list)
+
+    def add(self, key: str, image, parameters: str | None) -> None:
+        """Queue one image (the caller must not change it afterwards)."""
+        self._futures.append(self.writer._pool.submit(self.writer._write, key, image, parameters))
+
+    def wait(self) -> list[str]:
+        """The stored keys in hand-over order, once all are stored; the first failure (in that order) is
+        raised after every write has ended, so nothing is left running behind a failed job."""
+        for future in self._futures:
+            future.exception()  # wait for all, failed or not
+        keys = []
+        for future in self._futures:
+            error = future.exception()
+            if error is not None:
+                if isinstance(error, JobError):
+                    raise error
+                raise JobError(
+                    f"encoding or storing an output image failed ({type(error).__name__}: {error})"
+                )
+            keys.append(future.result())
+        return keys
+
+
+def compile_cache_uploader(s3, url: str):
+    """`upload(name, data)` putting a compile cache file under the s3://bucket/prefix/ `url`."""
+    bucket, _, prefix = url.removeprefix("s3://").partition("/")
+
+    def upload(name: str, data: bytes) -> None:
+        s3.put_object(Bucket=bucket, Key=f"{prefix}{name}", Body=data, ContentType="application/octet-stream")
+
+    return upload
 
 
 def clients(region: str | None = None):

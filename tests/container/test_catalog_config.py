@@ -31,8 +31,14 @@ def test_catalog_json_lists_the_local_mode_models_with_their_aliases(model_root)
 
 
 def test_without_catalog_json_the_root_is_scanned(model_root, tmp_path: Path):
-    for name in ("sd_xl_base_1.0", "sd_xl_refiner_1.0", "sdxl_vae", "CodeFormer", "control_v11p_sd15_canny",
-                 "v1-5-pruned-emaonly"):
+    for name in (
+        "sd_xl_base_1.0",
+        "sd_xl_refiner_1.0",
+        "sdxl_vae",
+        "CodeFormer",
+        "control_v11p_sd15_canny",
+        "v1-5-pruned-emaonly",
+    ):
         (tmp_path / name).symlink_to(model_root / name, target_is_directory=True)
     (tmp_path / "notes.txt").write_text("not a model")
 
@@ -60,11 +66,19 @@ def test_require_names_the_family_mismatch(catalog):
 
 
 def test_config_reads_the_documented_variables():
-    config = ContainerConfig.from_env({
-        "SDAPI_JOBS_TABLE": "jobs", "SDAPI_BUCKET": "bucket", "SDAPI_MODEL_ROOT": "/models",
-        "SDAPI_DEFAULT_MODEL": "sdxl", "SDAPI_DEVICE": "cpu", "SDAPI_DTYPE": "bfloat16", "SDAPI_COMPILE": "1",
-        "SDAPI_PROGRESS_INTERVAL_S": "2.5", "SAGEMAKER_BIND_TO_PORT": "9090",
-    })
+    config = ContainerConfig.from_env(
+        {
+            "SDAPI_JOBS_TABLE": "jobs",
+            "SDAPI_BUCKET": "bucket",
+            "SDAPI_MODEL_ROOT": "/models",
+            "SDAPI_DEFAULT_MODEL": "sdxl",
+            "SDAPI_DEVICE": "cpu",
+            "SDAPI_DTYPE": "bfloat16",
+            "SDAPI_COMPILE": "1",
+            "SDAPI_PROGRESS_INTERVAL_S": "2.5",
+            "SAGEMAKER_BIND_TO_PORT": "9090",
+        }
+    )
 
     assert (config.jobs_table, config.bucket, config.model_root) == ("jobs", "bucket", Path("/models"))
     assert config.compile is True
@@ -79,7 +93,7 @@ def test_config_defaults_follow_the_architecture_page():
 
     assert config.model_root == Path("/opt/ml/model")
     assert config.port == 8080
-    assert config.compile is False
+    assert config.compiles() == (config.torch_device().type == "cuda")
     assert config.progress_interval_s == 1.0
     assert config.torch_dtype() == (torch.float16 if torch.cuda.is_available() else torch.float32)
 
