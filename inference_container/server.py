@@ -60,7 +60,7 @@ class Service:
         from inference_container import warmup
         from inference_container.catalog import ModelCatalog
         from inference_container.pipelines import ModelCache
-        from inference_container.storage import JobTracking, OutputStore, clients
+        from inference_container.storage import JobTracking, OutputStore, OutputWriter, clients
         from inference_container.worker import Worker
 
         config = self.config
@@ -89,7 +89,8 @@ class Service:
         tracking = None
         if dynamodb is not None and config.jobs_table:
             tracking = JobTracking(dynamodb, config.jobs_table, config.progress_interval_s)
-        worker = Worker(catalog, models, store=store, tracking=tracking)
+        writer = OutputWriter(store) if store is not None else None
+        worker = Worker(catalog, models, store=store, tracking=tracking, writer=writer)
         default = catalog.default_checkpoint(config.default_model)
         models.checkpoint(default)
         refiner = None
@@ -150,6 +151,11 @@ class Service:
                 cache.save(key)
             except Exception as exc:  # a cache that cannot be kept costs the next start time, not this one
                 log.warning("compile cache not saved: %s", exc)
+
+    def close(self) -> None:
+        """After the last job: let the output writer finish (jobs wait for their own writes already)."""
+        if self.worker is not None and self.worker.writer is not None:
+            self.worker.writer.close()
 
     def invoke(self, body: bytes) -> tuple[int, dict]:
         if not self.ready.is_set() or self.worker is None:
@@ -279,6 +285,7 @@ class InferenceServer:
         log.info("listening on %s:%d", *self.httpd.server_address[:2])
         self.httpd.serve_forever(poll_interval=0.2)
         self.httpd.server_close()
+        self.service.close()
         log.info("stopped")
         return self.exit_status
 

@@ -185,11 +185,15 @@ class JobOutputs:
         """Queue one image (the caller must not change it afterwards)."""
         self._futures.append(self.writer._pool.submit(self.writer._write, key, image, parameters))
 
+    def settle(self) -> None:
+        """Wait for every write to end, failed or not (a cancelled or failed job)."""
+        for future in self._futures:
+            future.exception()
+
     def wait(self) -> list[str]:
         """The stored keys in hand-over order, once all are stored; the first failure (in that order) is
         raised after every write has ended, so nothing is left running behind a failed job."""
-        for future in self._futures:
-            future.exception()  # wait for all, failed or not
+        self.settle()
         keys = []
         for future in self._futures:
             error = future.exception()

@@ -6,8 +6,10 @@
     3. condition    init images, mask, ControlNet maps, seeds                        `steps/inputs.py`
                     and, with the job's LoRAs active, the prompts encoded            `conditioning/`
     4. denoise      per batch: seeded noise, base pass (and refiner pass)            `steps/denoise.py`
-    5. post-process restore faces, inpainting overlay, safety, infotext             `steps/postprocess.py`
-    6. store        PNGs (with their infotext) to the output store → Manifest
+    5. post-process per batch: restore faces, inpainting overlay, safety, infotext  `steps/postprocess.py`
+    6. store        per batch, PNGs (with their infotext) handed to the output writer,  `storage.py`
+                    which encodes and uploads them while the next batch denoises; the job waits for its
+                    writes (in order, the first failure fails it) → Manifest
 
 The worker's components are given to it: the catalog, the model cache, the LoRA and embedding libraries,
 the output store and the job tracking. It builds no clients and reads no environment.
@@ -17,12 +19,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 from PIL import Image
 
-from inference_container import conditioning, imaging
+from inference_container import conditioning
 from inference_container import controlnet as cn
 from inference_container.catalog import ModelCatalog
 from inference_container.embeddings import EmbeddingLibrary
@@ -35,7 +38,14 @@ from inference_container.steps.load import load_models
 from inference_container.steps.plan import Plan, make_plan
 from inference_container.steps.postprocess import Ran, describe, postprocess
 from inference_container.steps.progress import Progress
-from inference_container.storage import JobNotRunnable, JobTracker, JobTracking, OutputStore
+from inference_container.storage import (
+    JobNotRunnable,
+    JobOutputs,
+    JobTracker,
+    JobTracking,
+    OutputStore,
+    OutputWriter,
+)
 from sdapi.schema.job import Job
 from sdapi.schema.manifest import Manifest, Timings
 
@@ -72,6 +82,7 @@ class Worker:
         store: OutputStore | None = None,
         tracking: JobTracking | None = None,
         loras: LoraLibrary | None = None,
+        writer: OutputWriter | None = None,
     ):
         self.catalog = catalog
         self.models = models
@@ -79,6 +90,7 @@ class Worker:
         self.embeddings = EmbeddingLibrary(catalog)
         self.store = store
         self.tracking = tracking
+        self.writer = writer or (OutputWriter(store) if store is not None else None)
 
     def run(self, job: Job) -> Manifest:
         """The whole job: claim it, generate, store the PNGs, and answer with the Manifest."""
@@ -94,11 +106,25 @@ class Worker:
             except JobNotRunnable as exc:
                 log.info("job %s not run: %s", job.id, exc)
                 return _cancelled(job, started_at=None)
-        generated = self.generate(job, tracker=tracker, deadline=started_at + job.timeouts.execution_s)
+        assert self.writer is not None
+        outputs = self.writer.job()
+        try:
+            generated = self.generate(
+                job,
+                tracker=tracker,
+                deadline=started_at + job.timeouts.execution_s,
+                on_batch=_store_batch(job, outputs),
+            )
+        except BaseException:
+            outputs.settle()  # a failed job leaves no write running behind it
+            raise
         if generated.cancelled:
+            outputs.settle()
             return _cancelled(job, started_at=started_at)
-        # 6. store
-        keys = self._store(job, generated)
+        # 6. store: the detected maps after the images, then wait for every write
+        for offset, detected in enumerate(generated.maps):
+            outputs.add(job.output_key(len(generated.images) + offset), detected, None)
+        keys = outputs.wait()
         total = time.perf_counter() - started_clock
         timings = Timings(total_s=round(total, 3), **{k: round(v, 3) for k, v in generated.timings.items()})
         return Manifest(
@@ -120,9 +146,15 @@ class Worker:
 
     @torch.inference_mode()
     def generate(
-        self, job: Job, *, tracker: JobTracker | None = None, deadline: float | None = None
+        self,
+        job: Job,
+        *,
+        tracker: JobTracker | None = None,
+        deadline: float | None = None,
+        on_batch: Callable[[int, list[Image.Image], list[str]], None] | None = None,
     ) -> Generated:
-        """Steps 1-5: the job's images and their descriptions, nothing stored."""
+        """Steps 1-5: the job's images and their descriptions. Nothing is stored here: each finished
+        batch goes to `on_batch(index of its first image, images, infotexts)`."""
         # 1. plan
         plan = self.plan(job)
         # 2. load
@@ -140,43 +172,48 @@ class Worker:
             lora_s = time.perf_counter() - t0
             prompts = conditioning.condition_job(job, plan.text, loaded.checkpoint, loaded.refiner)
             encode_s = time.perf_counter() - t0 - lora_s
-            # 4. denoise, batch by batch
+            described = describe(
+                job, plan, Ran(loaded, inputs, prompts), self.catalog, job.batch_size * job.n_iter
+            )
+            # 4. denoise and 5. post-process, batch by batch
             denoiser = Denoiser(job, loaded, prompts, inputs, progress, self.models.device)
+            nsfw: list[bool] = []
+            maps: list[Image.Image] = []
             for batch in batches(job, inputs):
-                images += denoiser.run(batch)
+                denoised = denoiser.run(batch)
                 if progress.stopped:
                     return Generated([], [], "", [], [], progress.steps_run, cancelled=True)
-        # 5. post-process
-        finished = postprocess(job, loaded, inputs, images)
+                finished = postprocess(job, loaded, inputs, denoised, first=len(images))
+                if on_batch is not None:
+                    texts = described.infotexts[len(images) : len(images) + len(finished.images)]
+                    on_batch(len(images), finished.images, texts)
+                images += finished.images
+                nsfw += finished.nsfw
+                maps = finished.maps
         inference_s = time.perf_counter() - t0
-        described = describe(job, plan, Ran(loaded, inputs, prompts), self.catalog, len(finished.images))
         timings = {"load_s": loaded.load_s, "inference_s": inference_s, "encode_s": encode_s}
         timings.update(lora_s=lora_s, lora_read_s=self.loras.read_seconds - lora_before)
         if inference_s > 0:
             timings["it_per_s"] = progress.steps_run / inference_s
         return Generated(
-            images=finished.images,
-            maps=finished.maps,
+            images=images,
+            maps=maps,
             info=described.info,
-            infotexts=described.infotexts,
-            nsfw=finished.nsfw,
+            infotexts=described.infotexts[: len(images)],
+            nsfw=nsfw,
             steps_run=progress.steps_run,
             timings=timings,
         )
 
-    def _store(self, job: Job, generated: Generated) -> list[str]:
-        """Step 6: the generated images (with their infotext), then the detected maps; their keys."""
-        assert self.store is not None
-        keys = []
-        for index, image in enumerate(generated.images):
-            key = job.output_key(index)
-            self.store.put_png(key, imaging.encode_png(image, generated.infotexts[index]))
-            keys.append(key)
-        for offset, detected in enumerate(generated.maps):
-            key = job.output_key(len(generated.images) + offset)
-            self.store.put_png(key, imaging.encode_png(detected, None))
-            keys.append(key)
-        return keys
+
+def _store_batch(job: Job, outputs: JobOutputs):
+    """Step 6 for one batch: hand its images (with their infotext) to the job's writes."""
+
+    def store(first: int, images: list[Image.Image], infotexts: list[str]) -> None:
+        for offset, (image, text) in enumerate(zip(images, infotexts, strict=True)):
+            outputs.add(job.output_key(first + offset), image, text)
+
+    return store
 
 
 def _cancelled(job: Job, *, started_at: float | None) -> Manifest:

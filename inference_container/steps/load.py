@@ -46,18 +46,8 @@ def load_models(plan: Plan, models: ModelCache, embeddings: EmbeddingLibrary) ->
         vae=vae,
         refiner=refiner,
         controlnets=controlnets,
-        controlnet=_combined(controlnets),
+        controlnet=models.controlnets(controlnets),
         face_restorer=restorer,
         safety_checker=checker,
         load_s=models.load_seconds - before,
     )
-
-
-def _combined(controlnets: list[Any]) -> Any | None:
-    if not controlnets:
-        return None
-    if len(controlnets) == 1:
-        return controlnets[0]
-    from diffusers.models.controlnets.multicontrolnet import MultiControlNetModel
-
-    return MultiControlNetModel(controlnets)

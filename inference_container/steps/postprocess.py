@@ -29,15 +29,20 @@ class Finished:
     nsfw: list[bool]
 
 
-def postprocess(job: Job, models: LoadedModels, inputs: JobInputs, images: list[Image.Image]) -> Finished:
-    """Restore faces, paste inpainted pixels back over the originals, and ask the safety checker.
+def postprocess(
+    job: Job, models: LoadedModels, inputs: JobInputs, images: list[Image.Image], first: int = 0
+) -> Finished:
+    """Restore faces, paste inpainted pixels back over the originals, and ask the safety checker, for the
+    job's images from index `first` on (one batch at a time, so that a batch is stored while the next one
+    denoises).
 
     At full resolution diffusers pastes the inpainted crop back itself, so no overlay is made here.
     """
     if models.face_restorer is not None:
         images = [models.face_restorer.restore(image) for image in images]
     if inputs.mask is not None and job.mask is not None and not job.mask.full_res:
-        originals = [inputs.init_images[i % len(inputs.init_images)] for i in range(len(images))]
+        init = inputs.init_images
+        originals = [init[(first + i) % len(init)] for i in range(len(images))]
         images = [imaging.overlay(o, g, inputs.mask) for o, g in zip(originals, images, strict=True)]
     checker = models.safety_checker
     nsfw = checker.check(images) if checker is not None else [False] * len(images)
