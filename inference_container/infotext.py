@@ -15,6 +15,17 @@ VERSION = "sdapi-0.1.0"
 """What `info.version` and the infotext's `Version:` report (this project, not an A1111 release)."""
 
 
+KNOB_LABELS = {
+    "eta": "Eta DDIM",
+    "s_churn": "Sigma churn",
+    "s_tmin": "Sigma tmin",
+    "s_tmax": "Sigma tmax",
+    "s_noise": "Sigma noise",
+}
+"""A1111's infotext key of each sampler knob the worker applies (of the samplers it runs only DDIM takes eta,
+which A1111 reports as `Eta DDIM`)."""
+
+
 def quote(text: Any) -> str:
     """A1111's `quote`: values with a comma, colon or newline are written as JSON strings."""
     text = str(text)

@@ -4,11 +4,15 @@ refused with InvalidJob."""
 from __future__ import annotations
 
 import inspect
+import sys
 from typing import Any
 
 import diffusers
 
 from inference_container.errors import InvalidJob
+from inference_container.seeds import ImageNoise
+from sdapi.schema import sampler_knobs
+from sdapi.schema.job import Job
 from sdapi.schema.samplers import SAMPLERS, SCHEDULES, SamplerSpec, find_sampler, resolve_schedule
 
 _SIGMA_FLAGS = ("use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas")
@@ -37,8 +41,22 @@ def resolve(sampler: str, schedule: str) -> tuple[SamplerSpec, str]:
     return spec, key
 
 
-def build_scheduler(base_config: dict[str, Any], sampler: str, schedule: str, *, seed: int):
-    """A fresh scheduler (one per job) configured like A1111's sampler and schedule type."""
+def job_knobs(job: Job) -> dict[str, float]:
+    """The knobs the job's sampler applies away from A1111's default, as the scheduler's `step` keyword
+    arguments (`sdapi.schema.sampler_knobs`, the rule the door runs); InvalidJob naming each knob A1111's
+    sampler would apply but the diffusers scheduler cannot."""
+    spec, _ = resolve(job.sampler, job.scheduler)
+    values = {knob: getattr(job, knob) for knob in sampler_knobs.KNOBS}
+    applied, problems = sampler_knobs.resolve(spec.name, values)
+    if problems:
+        raise InvalidJob("; ".join(problem.reason for problem in problems))
+    return applied
+
+
+def build_scheduler(base_config: dict[str, Any], sampler: str, schedule: str, *, seeds: list[int]):
+    """A fresh scheduler (one per batch) configured like A1111's sampler and schedule type; `seeds` are the
+    batch's image seeds (DPM++ SDE's Brownian noise: one tree per image, seeded with the image's seed, as
+    A1111 seeds k-diffusion's BrownianTreeNoiseSampler)."""
     spec, key = resolve(sampler, schedule)
     cls = getattr(diffusers, spec.scheduler_class)
     accepted = set(inspect.signature(cls.__init__).parameters)
@@ -53,9 +71,43 @@ def build_scheduler(base_config: dict[str, Any], sampler: str, schedule: str, *,
             )
     overrides.update(schedule_overrides)
     if "noise_sampler_seed" in accepted:
-        overrides["noise_sampler_seed"] = int(
-            seed
-        )  # DPM++ SDE's Brownian tree: seeded like A1111, not random
+        overrides["noise_sampler_seed"] = [int(seed) for seed in seeds]
     config = {k: v for k, v in base_config.items() if not k.startswith("_")}
     config.update(overrides)
     return cls.from_config(config)
+
+
+def drive(scheduler, noise: ImageNoise, step_arguments: dict[str, float]) -> None:
+    """Make `scheduler.step` run with the job's knobs and draw its noise from the batch's own streams.
+
+    The knobs (`job_knobs`) go to `step` as keyword arguments (the
+    pipelines pass only `eta` and `generator`). The noise a step adds (ancestral, SDE, churn and DDIM-eta
+    steps call diffusers' `randn_tensor` in the scheduler's module) is `noise.next()`: one draw from each
+    image's stream, as A1111's samplers draw theirs, so each image depends on its own seed only. The
+    module's `randn_tensor` is swapped only while `step` runs (the worker runs one job at a time).
+    """
+    module = sys.modules[type(scheduler).__module__]
+    original_step = scheduler.step
+    accepted = set(inspect.signature(original_step).parameters)
+    extra = {name: value for name, value in step_arguments.items() if name in accepted}
+    expected = (len(noise.seeds), *noise.spec.shape)
+
+    def randn_tensor(shape, generator=None, device=None, dtype=None, layout=None):
+        if tuple(shape) != expected:
+            raise RuntimeError(
+                f"{type(scheduler).__name__} drew noise of shape {tuple(shape)}, not the batch's {expected}"
+            )
+        return noise.next().to(device=device, dtype=dtype)
+
+    def step(*args, **kwargs):
+        kwargs.update(extra)
+        drawn = getattr(module, "randn_tensor", None)
+        if drawn is None:
+            return original_step(*args, **kwargs)
+        module.randn_tensor = randn_tensor
+        try:
+            return original_step(*args, **kwargs)
+        finally:
+            module.randn_tensor = drawn
+
+    scheduler.step = step

@@ -4,6 +4,8 @@ from `switch_at` on, both following A1111's semantics."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +16,7 @@ from inference_container import controlnet as cn
 from inference_container import imaging, samplers, seeds
 from inference_container.conditioning import JobConditioning
 from inference_container.pipelines import LoadedCheckpoint
+from inference_container.seeds import ImageNoise
 from inference_container.steps import latents
 from inference_container.steps.inputs import Batch, JobInputs
 from inference_container.steps.load import LoadedModels
@@ -52,28 +55,33 @@ class Denoiser:
     def _run(self, batch: Batch, *, start: float, weight: float) -> list[Image.Image]:
         """One pipeline call (two with a refiner) covering [start, start + weight] of the iteration."""
         job, refiner = self.job, self.models.refiner
-        pipe = self._pipeline(self.models.checkpoint, job.task, batch, controlnet=self.models.controlnet)
-        arguments = self._base_arguments(pipe, batch)
+        noise = latents.batch_noise(job, batch.seeds, batch.subseeds, self.device)
+        initial = noise.first()
+        pipe = self._pipeline(self.models.checkpoint, job.task, noise, controlnet=self.models.controlnet)
         if refiner is None or job.refiner is None:
             self.progress.phase(batch.iteration, start, weight)
-            return pipe(**arguments).images
+            return pipe(**self._base_arguments(pipe, batch, initial)).images
         switch = job.refiner.switch_at
         self.progress.phase(batch.iteration, start, weight * switch)
-        base_latents = pipe(**arguments, denoising_end=switch, output_type="latent").images
+        base_latents = pipe(
+            **self._base_arguments(pipe, batch, initial, hand_off_at=switch), output_type="latent"
+        ).images
         if self.progress.stopped:
             return []
         self.progress.phase(batch.iteration, start + weight * switch, weight * (1.0 - switch))
-        return self._refine(refiner, base_latents, batch, switch)
+        return self._refine(refiner, base_latents, batch, noise, switch)
 
     def _crops_to_mask(self) -> bool:
         mask = self.job.mask
         return self.job.task == Task.INPAINT and mask is not None and mask.full_res
 
-    def _pipeline(self, checkpoint: LoadedCheckpoint, task: Task, batch: Batch, controlnet=None):
-        """The task pipeline with a fresh scheduler for this batch (A1111's sampler and schedule type)."""
+    def _pipeline(self, checkpoint: LoadedCheckpoint, task: Task, noise: ImageNoise, controlnet=None):
+        """The task pipeline with a fresh scheduler for this batch (A1111's sampler and schedule type), its
+        steps driven by the job's knobs and the batch's noise streams."""
         job = self.job
         base_config = dict(checkpoint.pipe.scheduler.config)
-        scheduler = samplers.build_scheduler(base_config, job.sampler, job.scheduler, seed=batch.seeds[0])
+        scheduler = samplers.build_scheduler(base_config, job.sampler, job.scheduler, seeds=noise.seeds)
+        samplers.drive(scheduler, noise, samplers.job_knobs(job))
         return checkpoint.task_pipeline(task, scheduler=scheduler, vae=self.models.vae, controlnet=controlnet)
 
     def _step_arguments(self, batch: Batch) -> dict[str, Any]:
@@ -84,12 +92,18 @@ class Denoiser:
             "generator": seeds.step_generators(batch.seeds, self.device),
         }
 
-    def _base_arguments(self, pipe, batch: Batch) -> dict[str, Any]:
+    def _base_arguments(
+        self, pipe, batch: Batch, noise: torch.Tensor, hand_off_at: float | None = None
+    ) -> dict[str, Any]:
+        """The base pass's arguments; with `hand_off_at`, it stops where the refiner takes over."""
         job = self.job
-        noise = latents.batch_noise(job, batch.seeds, batch.subseeds)
+        callback, end = self.progress.callback, {}
+        if hand_off_at is not None:
+            callback, end = _hand_off(pipe, hand_off_at, callback)
         arguments = {
-            **self.prompts.base_kwargs(pipe, batch.size, self.progress.callback),
+            **self.prompts.base_kwargs(pipe, batch.size, callback),
             **self._step_arguments(batch),
+            **end,
         }
         if job.task == Task.TXT2IMG:
             dtype = self.models.checkpoint.pipe.unet.dtype
@@ -151,13 +165,38 @@ class Denoiser:
         return mask.crop(crop).resize((job.width, job.height), Image.BILINEAR)
 
     def _refine(
-        self, refiner: LoadedCheckpoint, base_latents, batch: Batch, switch: float
+        self, refiner: LoadedCheckpoint, base_latents, batch: Batch, noise: ImageNoise, switch: float
     ) -> list[Image.Image]:
-        """The refiner's pass: img2img on the base pass's latents from `switch` on."""
-        refine = self._pipeline(refiner, Task.IMG2IMG, batch)
+        """The refiner's pass: img2img on the base pass's latents from `switch` on (the samplers' noise
+        continues the batch's streams, as A1111's one sampling loop does across the model swap)."""
+        refine = self._pipeline(refiner, Task.IMG2IMG, noise)
         return refine(
             **self.prompts.refiner_kwargs(refine, batch.size, self.progress.callback),
             **self._step_arguments(batch),
             image=base_latents,
             denoising_start=switch,
         ).images
+
+
+def _hand_off(pipe, switch: float, then: Callable) -> tuple[Callable, dict[str, Any]]:
+    """(step callback, pipeline arguments) that end the base pass where the refiner takes over: diffusers'
+    `denoising_end` where the pipeline takes it, else a callback that stops the pass at the same step."""
+    if "denoising_end" in inspect.signature(pipe.__call__).parameters:
+        return then, {"denoising_end": switch}
+    return _stop_at(switch, then), {}
+
+
+def _stop_at(switch: float, then: Callable) -> Callable:
+    """A step callback that ends the pass at the timestep `denoising_end=switch` would end it at, for the
+    pipelines that take no `denoising_end` (SDXL ControlNet img2img): the steps at timesteps at or above
+    the cut-off run, then the pipeline is interrupted and returns its latents for the refiner."""
+
+    def callback(pipe, step: int, timestep, kwargs: dict) -> dict:
+        kwargs = then(pipe, step, timestep, kwargs)
+        cutoff = round(pipe.scheduler.config.num_train_timesteps * (1 - switch))
+        run = pipe.scheduler.timesteps[-pipe.num_timesteps :]
+        if step + 1 >= int((run >= cutoff).sum()):
+            pipe._interrupt = True
+        return kwargs
+
+    return callback

@@ -1,4 +1,4 @@
-"""Latent-space helpers of the conditioning and noise step: a batch's seeded initial noise, the inpainting
+"""Latent-space helpers of the conditioning and noise step: a batch's seeded noise streams, the inpainting
 mask at latent size, the job's noise swapped into the img2img/inpaint schedulers, and latent upscaling
 (A1111 resize mode 3)."""
 
@@ -21,12 +21,13 @@ def latent_shape(job: Job) -> tuple[int, int, int]:
     return LATENT_CHANNELS, job.height // SCALE, job.width // SCALE
 
 
-def batch_noise(job: Job, batch_seeds: list[int], batch_subseeds: list[int]) -> torch.Tensor:
-    """The batch's initial noise (N, C, H, W) with A1111's seeds, variation seeds and seed resize."""
-    resize_from = (job.seed_resize_from_w, job.seed_resize_from_h)
-    return seeds.initial_noise(
-        latent_shape(job), batch_seeds, batch_subseeds, job.subseed_strength, resize_from
-    )
+def batch_noise(
+    job: Job, batch_seeds: list[int], batch_subseeds: list[int], device: torch.device
+) -> seeds.ImageNoise:
+    """The batch's noise streams (one per image) from the job's noise source, with A1111's variation seeds,
+    seed resize and eta noise seed delta; `first()` is the initial noise (N, C, H, W)."""
+    spec = seeds.NoiseSpec.of(job, latent_shape(job))
+    return seeds.ImageNoise(spec, batch_seeds, batch_subseeds, device)
 
 
 def latent_mask(mask: Image.Image, shape: tuple[int, int, int]) -> torch.Tensor:

@@ -36,7 +36,7 @@ def make_plan(job: Job, catalog: ModelCatalog) -> Plan:
     choice, problems = check_models(job, catalog)
     if problems:
         raise InvalidJob(describe(problems))
-    samplers.resolve(job.sampler, job.scheduler)
+    samplers.job_knobs(job)
     assert choice.checkpoint is not None  # no problems: every named model resolved
     text, loras = plan_prompt(job, choice.checkpoint, catalog)
     return Plan(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from inference_container import controlnet as cn
-from inference_container import imaging, infotext
+from inference_container import imaging, infotext, samplers
 from inference_container.catalog import ModelCatalog
 from inference_container.conditioning import JobConditioning
 from inference_container.embeddings import ti_hashes
@@ -16,7 +16,7 @@ from inference_container.loras import lora_hashes
 from inference_container.steps.inputs import JobInputs
 from inference_container.steps.load import LoadedModels
 from inference_container.steps.plan import Plan
-from sdapi.schema.job import Job, Task
+from sdapi.schema.job import Job, NoiseSource, Task
 
 
 @dataclass
@@ -85,6 +85,12 @@ def describe(job: Job, plan: Plan, ran: Ran, catalog: ModelCatalog, count: int) 
         facts.extra["Refiner switch at"] = job.refiner.switch_at
     for index, unit in enumerate(ran.inputs.control):
         facts.extra[f"ControlNet {index}"] = cn.infotext_entry(unit)
+    for knob, value in samplers.job_knobs(job).items():
+        facts.extra[infotext.KNOB_LABELS[knob]] = value
+    if job.noise_source != NoiseSource.GPU:
+        facts.extra["RNG"] = job.noise_source.value
+    if job.eta_noise_seed_delta:
+        facts.extra["ENSD"] = job.eta_noise_seed_delta
     if hashes := ti_hashes(catalog, ran.prompts.embeddings_used):
         facts.extra["TI hashes"] = hashes
     if hashes := lora_hashes(plan.loras):

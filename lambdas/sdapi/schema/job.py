@@ -72,10 +72,12 @@ class ControlMode(StrEnum):
 
 
 class NoiseSource(StrEnum):
-    """A1111 `randn_source`: where the initial noise is drawn (`modules/rng.py`)."""
+    """A1111 `randn_source`: where seeded noise is drawn (`modules/rng.py`), the initial noise and the noise
+    the samplers add while denoising alike."""
 
     GPU = "GPU"
-    """`torch.randn` on the GPU after `torch.manual_seed(seed)` (A1111's default)."""
+    """`torch.randn` with a generator on the execution device (A1111's default): CUDA's generator on an
+    NVIDIA GPU; on a CPU-only machine the CPU generator, as in A1111."""
     CPU = "CPU"
     """The same on the CPU (the same noise on every device)."""
     NV = "NV"
@@ -291,13 +293,15 @@ class Job(_Strict):
         default=None, ge=0, le=10, description="Noise scale of Euler / DPM++ SDE (None: 1)."
     )
     noise_source: NoiseSource = Field(
-        default=NoiseSource.GPU, description="A1111 `randn_source`: where the initial noise is drawn."
+        default=NoiseSource.GPU,
+        description="A1111 `randn_source`: where the seeded noise is drawn (initial noise and sampler noise).",
     )
     eta_noise_seed_delta: int = Field(
         default=0,
         ge=0,
         le=MAX_SEED,
-        description="A1111 `eta_noise_seed_delta` (ENSD): added to the seed of the sampler's own noise.",
+        description="A1111 `eta_noise_seed_delta` (ENSD): the noise the samplers add while denoising is drawn "
+        "from seed + this delta instead of continuing the seed's stream; 0: off.",
     )
     styles: tuple[Style, ...] = Field(
         default=(), description="A1111 styles merged into the prompts, in order (resolved at the door)."
