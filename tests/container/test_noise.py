@@ -170,7 +170,7 @@ def test_the_churn_window_keeps_the_picture_when_no_sigma_is_inside_it(generator
 
 
 def test_a_knob_a1111_applies_but_the_scheduler_cannot_is_refused(generator_worker):
-    with pytest.raises(InvalidJob, match="eta=0.5 cannot be applied with sampler .Euler a."):
+    with pytest.raises(InvalidJob, match=r"eta=0\.5 cannot be applied with sampler 'Euler a'"):
         generator_worker.generate(make_job(sampler="Euler a", eta=0.5))
 
 

@@ -294,14 +294,14 @@ class Job(_Strict):
     )
     noise_source: NoiseSource = Field(
         default=NoiseSource.GPU,
-        description="A1111 `randn_source`: where the seeded noise is drawn (initial noise and sampler noise).",
+        description="A1111 `randn_source`: where seeded noise is drawn (initial and sampler noise).",
     )
     eta_noise_seed_delta: int = Field(
         default=0,
         ge=0,
         le=MAX_SEED,
-        description="A1111 `eta_noise_seed_delta` (ENSD): the noise the samplers add while denoising is drawn "
-        "from seed + this delta instead of continuing the seed's stream; 0: off.",
+        description="A1111 `eta_noise_seed_delta` (ENSD): the noise the samplers add while denoising is "
+        "drawn from seed + this delta instead of continuing the seed's stream; 0: off.",
     )
     styles: tuple[Style, ...] = Field(
         default=(), description="A1111 styles merged into the prompts, in order (resolved at the door)."
