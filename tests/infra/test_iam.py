@@ -42,6 +42,7 @@ EXPECTED = {
     },
     "events": {
         "sns:Publish",
+        "s3:PutObject",  # a finished task's `.out` callback document
         "sqs:SendMessage",
         "sqs:GetQueueAttributes",
         "sqs:GetQueueUrl",

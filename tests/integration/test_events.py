@@ -111,3 +111,29 @@ def test_a_cancelled_job_and_a_retried_one_publish_their_changes(aws, pipeline, 
     events = drain(listener)
     assert [e["type"] for e in events] == ["job.queued", "job.failed", "job.queued"]
     assert events[-1]["data"]["attempt"] == 1
+
+
+def test_a_finished_task_publishes_the_queue_agents_callback_and_writes_its_out_document(
+    aws, pipeline, service, make_job
+):
+    # given a consumer of the SD-on-EKS callback only
+    callbacks = consumer(aws, {"type": ["task.callback"]})
+    job = make_job(id="t1.0123456789abcdef", dialect="tasks", task_id="t1", context={"user": "u-1"})
+
+    # when the task runs to completion
+    record = service.submit(job)
+    JobsTable(pipeline.resources.jobs_table).transition(
+        record.id, JobState.IN_PROGRESS, expected=[JobState.QUEUED], updates={"started_at": time.time()}
+    )
+    pipeline.complete([notification(record.id, manifest=manifest(record.id, images=1))])
+    assert pipeline.pump_stream() == {"batchItemFailures": []}
+
+    # then exactly the agent's callback arrives, and the document its output_url names exists
+    (message,) = drain(callbacks)
+    assert (message["id"], message["result"], message["context"]) == ("t1", True, {"user": "u-1"})
+    assert message["image_url"] == [f"s3://{aws.bucket}/outputs/{record.id}/0.png"]
+    key = message["output_url"].removeprefix(f"s3://{aws.bucket}/")
+    document = json.loads(
+        boto3.client("s3", region_name="us-east-1").get_object(Bucket=aws.bucket, Key=key)["Body"].read()
+    )
+    assert document["parameters"]["id_task"] == "t1"

@@ -22,6 +22,10 @@ ValidationRenderer = Callable[[list[dict[str, Any]], Any], tuple[int, dict[str, 
 WebhookRenderer = Callable[[JobRecord, WebhookEvent, OutputSource], dict[str, Any]]
 """A job and the event it reports → the dialect's webhook body."""
 
+CallbackRenderer = Callable[[JobRecord, str], "tasks.Callback | None"]
+"""A job and the bucket → the dialect's own notification of a finished job on the events topic (None while
+it runs)."""
+
 
 @dataclass(frozen=True)
 class DialectEntry:
@@ -35,6 +39,8 @@ class DialectEntry:
     webhook_body: WebhookRenderer
     key_in_body: bool = False
     """The API key may be sent as the JSON body's `key` (v3), besides the headers."""
+    callback: CallbackRenderer | None = None
+    """The dialect's own notification of a finished job (tasks: the queue agent's callback)."""
 
 
 ENTRIES = (
@@ -51,7 +57,12 @@ ENTRIES = (
         Dialect.V3, ("/api/v3/",), v3.error_body, v3.validation_body, v3.webhook_body, key_in_body=True
     ),
     DialectEntry(
-        Dialect.TASKS, ("/v1alpha1", "/v1alpha2"), tasks.error_body, tasks.validation_body, tasks.webhook_body
+        Dialect.TASKS,
+        ("/v1alpha1", "/v1alpha2"),
+        tasks.error_body,
+        tasks.validation_body,
+        tasks.webhook_body,
+        callback=tasks.callback,
     ),
 )
 

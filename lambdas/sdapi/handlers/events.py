@@ -10,6 +10,7 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
+from sdapi.aws.bucket import Bucket
 from sdapi.aws.events_topic import EventsTopic
 from sdapi.aws.webhook_queue import WebhookQueue
 from sdapi.config import Settings
@@ -26,6 +27,7 @@ def build(settings: Settings) -> EventRouter:
         EventsTopic(settings.events_topic_arn) if settings.events_topic_arn else None,
         WebhookQueue(settings.webhook_queue_url) if settings.webhook_queue_url else None,
         settings.bucket,
+        Bucket(settings.bucket) if settings.bucket else None,
     )
 
 

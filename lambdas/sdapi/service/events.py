@@ -17,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamChangedRecordModel
 from pydantic import BaseModel, Field, ValidationError
 
-from sdapi.ports import EventPublisher, WebhookQueue
+from sdapi.ports import BlobStore, EventPublisher, WebhookQueue
 from sdapi.records import JobRecord
 from sdapi.schema.job import TERMINAL_STATES, JobState
 from sdapi.timestamps import iso
@@ -178,10 +178,17 @@ def record_from_image(image: Mapping[str, Any] | None) -> JobRecord | None:
 class EventRouter:
     """Turns one job item change into its event on the topic and its webhook message, if any."""
 
-    def __init__(self, publisher: EventPublisher | None, webhooks: WebhookQueue | None, bucket: str | None):
+    def __init__(
+        self,
+        publisher: EventPublisher | None,
+        webhooks: WebhookQueue | None,
+        bucket: str | None,
+        blobs: BlobStore | None = None,
+    ):
         self.publisher = publisher
         self.webhooks = webhooks
         self.bucket = bucket
+        self.blobs = blobs
 
     def handle_change(self, change: DynamoDBStreamChangedRecordModel) -> JobEvent | None:
         """One stream record's change (the images are None for an insert's old, a removal's new image)."""
@@ -202,8 +209,25 @@ class EventRouter:
             self.publisher.publish(event.model_dump(mode="json"), event.attributes())
         if self.webhooks is not None and wants_webhook(new, name):
             self.webhooks.send(webhook_message(new, name).model_dump(mode="json"))
+        self._dialect_callback(new)
         logger.info("job event", extra={"job_id": new.id, "type": event.type, "state": event.state})
         return event
+
+    def _dialect_callback(self, record: JobRecord) -> None:
+        """Publish the dialect's own notification of a finished job (tasks: the queue agent's callback, after
+        writing the `.out` document it names), with the attributes `type`, `owner` and `dialect`."""
+        from sdapi.dialects.registry import for_dialect  # the dialects load only where they are used
+
+        render = for_dialect(record.dialect).callback
+        if render is None or self.publisher is None or not self.bucket:
+            return
+        made = render(record, self.bucket)
+        if made is None:
+            return
+        if self.blobs is not None:
+            self.blobs.put_json(made.document_key, made.document)
+        attributes = {"type": made.type, "owner": record.owner, "dialect": str(record.dialect)}
+        self.publisher.publish(made.message, attributes)
 
 
 def _image(image: object) -> Mapping[str, Any] | None:

@@ -17,6 +17,9 @@ Decisions:
   "sd_model_checkpoint", "output_location"}`. `GET /v1alpha2/{id}` (and `/v1alpha1/{id}`) answer the
   notification shape `{id, status, result, image_url, output_url, context}` (+ `error`); `result` is null
   while the job runs.
+- When a task ends, the queue agent's callback `{id, result, image_url, output_url, context}` is published
+  on the events topic (message attribute `type` = `task.callback`), and the `.out` document its
+  `output_url` names is written beside the images (`answers.callback`).
 - Errors: `{"error": {"type", "message", "fields": [{"field", "reason"}]}}` (the native shape), paths in the
   caller's body (`task.content.width`, `task.metadata.id`, `alwayson_scripts.image_link`).
 
@@ -25,7 +28,14 @@ rules), `submit` (URL inputs, task → job), `paths` (field paths), `answers` (r
 body), `errors` (error bodies). The payload is A1111's (`sdapi.dialects.a1111.payload`).
 """
 
-from sdapi.dialects.tasks.answers import status_body, submit_body, webhook_body
+from sdapi.dialects.tasks.answers import (
+    CALLBACK_TYPE,
+    Callback,
+    callback,
+    status_body,
+    submit_body,
+    webhook_body,
+)
 from sdapi.dialects.tasks.errors import error_body, validation_body
 from sdapi.dialects.tasks.models import TaskMetadata, TaskSpec, TaskSubmit, V1Alpha2Request
 from sdapi.dialects.tasks.paths import path_mapper
@@ -33,11 +43,14 @@ from sdapi.dialects.tasks.request import TASK_TYPES, check, from_v1alpha1, from_
 from sdapi.dialects.tasks.submit import to_job, url_inputs
 
 __all__ = [
+    "CALLBACK_TYPE",
     "TASK_TYPES",
+    "Callback",
     "TaskMetadata",
     "TaskSpec",
     "TaskSubmit",
     "V1Alpha2Request",
+    "callback",
     "check",
     "error_body",
     "from_v1alpha1",
