@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from sdapi.records import Counters, JobRecord
+from sdapi.records import Counters, JobRecord, Recount
 from sdapi.schema.job import Job, JobState
 
 
@@ -62,8 +62,9 @@ class JobStore(Protocol):
     def counters(self, pools: Iterable[str]) -> list[Counters]:
         """All pools' counters in one call."""
 
-    def recount(self, pool: str) -> Counters:
-        """Recount the pool's active jobs from the table and store the gauges."""
+    def recount(self, pool: str, settled_before: float | None = None) -> Recount:
+        """Recount the pool's active jobs from the table and correct the gauges that differ, unless the
+        counters moved while counting (or after `settled_before`): then nothing is written."""
 
 
 class BlobStore(Protocol):

@@ -104,6 +104,25 @@ class Counters(BaseModel):
         return self.exec_ms_total / self.completed / 1000 if self.completed else None
 
 
+class GaugeCorrection(BaseModel):
+    """One gauge the sweeper's recount found wrong and corrected."""
+
+    pool: str
+    gauge: str = Field(description="`queued` or `in_progress`.")
+    was: int = Field(description="What the counter item said.")
+    now: int = Field(description="What the jobs table holds (the corrected value).")
+
+
+class Recount(BaseModel):
+    """The outcome of recounting one pool's gauges from its active jobs."""
+
+    counters: Counters = Field(description="The pool's counters after the recount.")
+    corrected: list[GaugeCorrection] = Field(default_factory=list, description="Gauges that had drifted.")
+    skipped: str | None = Field(
+        default=None, description="Why nothing was written this time (the counters moved meanwhile)."
+    )
+
+
 class SystemLoad(BaseModel):
     """What `system_load`, `/health` and `/v1/system/load` report for a pool (or all of them)."""
 

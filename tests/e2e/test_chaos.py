@@ -50,12 +50,5 @@ def test_the_outcome_counters_equal_a_recount_of_the_jobs(storm):
     assert storm.counter_deltas() == storm.recount()
 
 
-GAUGE_BUG = (
-    "known open bug: in a full e2e run the in-progress gauge was once left at 1 after every job of the"
-    " storm was terminal (passes alone); counters are not yet reconciled by the sweeper (issue 15 note)"
-)
-
-
-@pytest.mark.xfail(reason=GAUGE_BUG, strict=False)
 def test_no_job_is_left_counted_as_queued_or_running(storm):
     assert storm.gauges() == (0, 0)

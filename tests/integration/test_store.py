@@ -158,7 +158,7 @@ def test_recount_repairs_drifted_gauges(store, make_job, aws):
         ExpressionAttributeValues={":q": {"N": "17"}},
     )
 
-    counters = store.recount("sdxl")
+    counters = store.recount("sdxl").counters
 
     assert (counters.queued, counters.in_progress) == (1, 1)
     assert (gauges(store).queued, gauges(store).in_progress) == (1, 1)

@@ -97,11 +97,12 @@ def test_the_transaction_moves_the_pools_counters_after_the_job():
 
     assert job_update["Update"]["Key"] == {"id": {"S": "7"}}
     assert counters["Update"]["Key"] == {"id": {"S": items.counters_id("sdxl")}}
-    assert counters["Update"]["UpdateExpression"] == "SET #pool = :pool ADD #c0 :c0, #c1 :c1"
+    expression = counters["Update"]["UpdateExpression"]
+    assert expression == "SET #pool = :pool, #at = :at ADD #c0 :c0, #c1 :c1, #v :one"
 
 
 def test_creating_a_job_bumps_the_queued_counter():
-    update = creation_counters("jobs", "sd15")["Update"]
+    update = creation_counters("jobs", "sd15", 1000.0)["Update"]
 
     assert update["ExpressionAttributeNames"]["#c0"] == "queued"
     assert update["ExpressionAttributeValues"][":c0"] == {"N": "1"}

@@ -2,9 +2,9 @@
 
 Every state change is one `TransactWriteItems` built by `schema/job_writes.py` from the state machine in
 `schema/states.py` (the container sends the same builder's requests): the conditional job update plus the
-counter moves, so the gauges never disagree with the items they count (the sweeper's `recount` repairs
-drift from writers that cannot use transactions). A failed condition means a duplicate or late event and
-returns None.
+counter moves, so the gauges never disagree with the items they count (the sweeper's `recount` corrects any
+drift, with a conditional write that never overwrites a concurrent move). A failed condition means a
+duplicate or late event and returns None.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from sdapi.aws.clients import client
 from sdapi.aws.dynamo import from_item, serialize, to_item
 from sdapi.errors import AlreadySubmitted, Conflict, UpstreamUnavailable
-from sdapi.records import Counters, JobRecord
+from sdapi.records import Counters, GaugeCorrection, JobRecord, Recount
 from sdapi.schema import items as I
 from sdapi.schema import states
 from sdapi.schema.job import ACTIVE_STATES, Job, JobState
@@ -79,7 +79,7 @@ class JobsTable:
                     "ExpressionAttributeNames": {"#id": I.JOBS_TABLE_KEY},
                 }
             },
-            creation_counters(self.table, record.pool),
+            creation_counters(self.table, record.pool, self.clock()),
         ]
         if idempotency_id is not None:
             items.append(
@@ -274,22 +274,62 @@ class JobsTable:
             raise UpstreamUnavailable(f"jobs table read failed: {error}") from error
         return [_counters(pool, found.get(I.counters_id(pool), {})) for pool in wanted]
 
-    def recount(self, pool: str) -> Counters:
-        """Count the pool's active jobs from the index and store those gauges on the counter item."""
+    def recount(self, pool: str, settled_before: float | None = None) -> Recount:
+        """Count the pool's active jobs from the deadline index and correct the gauges that differ.
+
+        Safe beside concurrent writers: the counter item is read first (its `moves` and `moved_at`), and
+        the correction is a conditional write that applies only if no transition moved the counters since
+        (a transition committed while counting would otherwise be overwritten with a stale count). With
+        `settled_before`, a pool whose counters moved after that time is left for the next run (the index is
+        eventually consistent: a move that just committed may not be in it yet)."""
+        raw = self._get_raw(I.counters_id(pool), consistent=True) or {}
+        current = _counters(pool, raw)
+        moved_at = float(raw.get(I.COUNTER_MOVED_AT, 0))
+        if settled_before is not None and moved_at > settled_before:
+            return Recount(counters=current, skipped="the counters moved moments ago (the index may lag)")
         tally = Tally(r.state for r in self._query_active(pool))
-        queued = tally.get(JobState.QUEUED, 0)
-        running = tally.get(JobState.IN_PROGRESS, 0)
-        response = self._ddb.update_item(
-            TableName=self.table,
-            Key={I.JOBS_TABLE_KEY: serialize(I.counters_id(pool))},
-            UpdateExpression="SET #q = :q, #p = :p, #pool = :pool",
-            ExpressionAttributeNames={"#q": "queued", "#p": "in_progress", "#pool": "pool"},
-            ExpressionAttributeValues={
-                ":q": serialize(queued), ":p": serialize(running), ":pool": serialize(pool)
-            },
-            ReturnValues="ALL_NEW",
-        )
-        return _counters(pool, from_item(response.get("Attributes", {})))
+        counted = {
+            I.COUNTER_FIELDS[JobState.QUEUED]: tally.get(JobState.QUEUED, 0),
+            I.COUNTER_FIELDS[JobState.IN_PROGRESS]: tally.get(JobState.IN_PROGRESS, 0),
+        }
+        corrected = [
+            GaugeCorrection(pool=pool, gauge=gauge, was=int(raw.get(gauge, 0)), now=value)
+            for gauge, value in counted.items()
+            if int(raw.get(gauge, 0)) != value
+        ]
+        if not corrected:
+            return Recount(counters=current)
+        moves = raw.get(I.COUNTER_VERSION)
+        names = {"#q": "queued", "#p": "in_progress", "#pool": "pool", "#v": I.COUNTER_VERSION}
+        values = {
+            ":q": serialize(counted["queued"]),
+            ":p": serialize(counted["in_progress"]),
+            ":pool": serialize(pool),
+            ":one": serialize(1),
+        }
+        if moves is None:
+            condition = "attribute_not_exists(#v)"
+        else:
+            condition = "#v = :moves"
+            values[":moves"] = serialize(moves)
+        try:
+            response = self._ddb.update_item(
+                TableName=self.table,
+                Key={I.JOBS_TABLE_KEY: serialize(I.counters_id(pool))},
+                UpdateExpression="SET #q = :q, #p = :p, #pool = :pool ADD #v :one",
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return Recount(counters=current, skipped="the counters moved while the jobs were counted")
+            raise UpstreamUnavailable(f"jobs table write failed: {_reason(error)}") from error
+        except BotoCoreError as error:
+            raise UpstreamUnavailable(f"jobs table write failed: {error}") from error
+        after = _counters(pool, from_item(response.get("Attributes", {})))
+        return Recount(counters=after, corrected=corrected)
 
     # -- helpers -------------------------------------------------------------------------------------------
 

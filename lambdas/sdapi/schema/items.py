@@ -44,6 +44,11 @@ COUNTER_FIELDS = {
 """Counter attribute per state: the active ones are gauges, the terminal ones running totals."""
 
 RETRIED = "retried"
+COUNTER_VERSION = "moves"
+"""How many times the counter item has moved (every counter update adds 1): the sweeper's recount writes
+its correction only if this did not change while it counted."""
+COUNTER_MOVED_AT = "moved_at"
+"""When the counter item last moved (the writer's clock): the recount waits until the index has settled."""
 EXEC_MS_TOTAL = "exec_ms_total"
 """Sum of execution milliseconds of completed jobs (with `completed`, gives the mean for queue estimates)."""
 

@@ -69,10 +69,12 @@ def _attempt_matches(ref: _Names) -> str:
     return f"(attribute_not_exists({ref(items.ATTEMPT)}) OR {ref(items.ATTEMPT)} = :att)"
 
 
-def counter_update(table: str, pool: str, moves: Mapping[str, int]) -> dict[str, Any]:
-    """The `Update` action that adds `moves` to the pool's counter item (created on first use)."""
-    names = {"#pool": "pool"}
-    values: dict[str, Any] = {":pool": wire(pool)}
+def counter_update(table: str, pool: str, moves: Mapping[str, int], now: float) -> dict[str, Any]:
+    """The `Update` action that adds `moves` to the pool's counter item (created on first use), counts the
+    move (`moves`) and stamps it (`moved_at`), so that the sweeper's recount can tell whether the counters
+    moved while it counted."""
+    names = {"#pool": "pool", "#at": items.COUNTER_MOVED_AT, "#v": items.COUNTER_VERSION}
+    values: dict[str, Any] = {":pool": wire(pool), ":at": wire(now), ":one": wire(1)}
     adds = []
     for i, (name, delta) in enumerate(moves.items()):
         names[f"#c{i}"] = name
@@ -82,16 +84,16 @@ def counter_update(table: str, pool: str, moves: Mapping[str, int]) -> dict[str,
         "Update": {
             "TableName": table,
             "Key": _key(items.counters_id(pool)),
-            "UpdateExpression": "SET #pool = :pool ADD " + ", ".join(adds),
+            "UpdateExpression": "SET #pool = :pool, #at = :at ADD " + ", ".join([*adds, "#v :one"]),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
     }
 
 
-def creation_counters(table: str, pool: str) -> dict[str, Any]:
+def creation_counters(table: str, pool: str, now: float) -> dict[str, Any]:
     """The counter `Update` that goes with putting a new job item (it enters the initial state)."""
-    return counter_update(table, pool, states.counter_moves(None, states.INITIAL_STATE))
+    return counter_update(table, pool, states.counter_moves(None, states.INITIAL_STATE), now)
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ class TransitionWrite:
     def transact_items(self) -> list[dict[str, Any]]:
         """`TransactItems` for `transact_write_items`: the job update first, then the counter moves."""
         moves = states.counter_moves(self.old, self.new, self.exec_ms)
-        return [self.job_update(), counter_update(self.table, self.pool, moves)]
+        return [self.job_update(), counter_update(self.table, self.pool, moves, self.now)]
 
 
 def progress_update(

@@ -3,7 +3,14 @@
 Every active job carries `deadline_at` (queued: created + TTL; in progress: started + execution timeout) in
 the sparse `by_deadline` index. Each run moves every overdue job to TIMED_OUT with a conditional transition
 (a job that finished meanwhile is left alone), which the jobs table's stream turns into its `job.timed_out`
-event and webhook, then recounts each pool's queued / in-progress gauges from the index.
+event and webhook, then reconciles each pool's queued / in-progress gauges with a recount of the index.
+
+The reconciliation corrects drift (a gauge that differs from the count of the pool's QUEUED or IN_PROGRESS
+jobs) and reports each correction (`corrected`, one warning log line, the `CounterDriftCorrected` metric of
+the sweeper Lambda). It never overwrites a concurrent move: the correction is a conditional write on the
+counter item's move count, and a pool whose counters moved in the last `RECOUNT_SETTLE_S` (the index is
+eventually consistent) is left for the next run (`recount_skipped`). Every state change moves the gauges in
+its own transaction, so drift means a bug or a write outside the state machine: the metric should stay 0.
 
 It also finishes the jobs that nothing will ever run: a QUEUED job whose creating submit recorded its
 token (`submit_token`) but never recorded an accepted invoke (`enqueued_at`) — the api Lambda died or timed
@@ -24,12 +31,14 @@ from collections.abc import Callable, Iterable
 from pydantic import BaseModel, Field
 
 from sdapi.ports import JobStore
-from sdapi.records import Counters, JobRecord
+from sdapi.records import Counters, GaugeCorrection, JobRecord
 from sdapi.schema.job import JobState
 
 logger = logging.getLogger(__name__)
 
 PAGE = 100
+RECOUNT_SETTLE_S = 5.0
+"""A pool's gauges are recounted only once they have not moved for this long (index propagation)."""
 NEVER_INVOKED_GRACE_S = 900
 """How long a QUEUED job may go without a recorded invoke (the api Lambda's longest run is 900 s)."""
 NEVER_INVOKED = (
@@ -44,6 +53,12 @@ class SweepReport(BaseModel):
         default_factory=list, description="Ids of QUEUED jobs nothing had invoked, now FAILED."
     )
     counters: list[Counters] = Field(default_factory=list, description="Gauges after the recount.")
+    corrected: list[GaugeCorrection] = Field(
+        default_factory=list, description="Gauges that differed from the recount and were corrected."
+    )
+    recount_skipped: dict[str, str] = Field(
+        default_factory=dict, description="Pool → why its gauges were not recounted this run."
+    )
 
 
 def timeout_reason(record: JobRecord) -> str:
@@ -62,7 +77,17 @@ class Sweeper:
         for pool in pools:
             report.timed_out += self._time_out(pool)
             report.never_invoked += self._fail_never_invoked(pool)
-            report.counters.append(self.store.recount(pool))
+            recount = self.store.recount(pool, settled_before=self.clock() - RECOUNT_SETTLE_S)
+            report.counters.append(recount.counters)
+            report.corrected += recount.corrected
+            if recount.skipped:
+                report.recount_skipped[pool] = recount.skipped
+        if report.corrected:
+            logger.warning(
+                "sweeper corrected counter drift: %s",
+                ", ".join(f"{c.pool}.{c.gauge} {c.was} -> {c.now}" for c in report.corrected),
+                extra={"corrected": [c.model_dump() for c in report.corrected]},
+            )
         if report.timed_out:
             logger.info("sweeper timed out jobs", extra={"count": len(report.timed_out)})
         if report.never_invoked:
