@@ -4,7 +4,8 @@ moto's DynamoDB backend is not safe under concurrent requests (a transaction dee
 another thread writes: "dictionary changed size during iteration", a 500 and a lost state change). The
 stack has many concurrent writers (api workers, the container, completion, sweeper), so DynamoDB and
 DynamoDB Streams requests are serialised with one lock. They never block inside moto, unlike SQS long polls,
-which stay concurrent.
+which stay concurrent. Transactions are made cheap first (`local.moto_transactions`): moto's own backup
+copies the whole table and stream on every one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from local import moto_transactions
 
 log = logging.getLogger("local.moto")
 
@@ -47,6 +50,7 @@ class MotoServer:
 
     def start(self) -> str:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        moto_transactions.install()
         app = _SerialisedDynamoDB(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(
             "127.0.0.1", self._port, app, threaded=True, request_handler=MotoRequestHandler

@@ -59,9 +59,11 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 def aws(aws_credentials: None, settings: Settings) -> Iterator[Any]:
     from moto import mock_aws
 
+    from local import moto_transactions
     from local.resources import create_resources
     from sdapi.aws import clients
 
+    moto_transactions.install()
     clients.reset()
     with mock_aws():
         yield create_resources(settings)

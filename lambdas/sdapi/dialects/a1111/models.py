@@ -172,7 +172,7 @@ class _A1111Base(BaseModel):
 
     prompt: str | None = Field(default="", description="What to draw.", json_schema_extra=applied())
     negative_prompt: str | None = Field(default="", description="What to avoid.", json_schema_extra=applied())
-    styles: list[str] | None = Field(
+    styles: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
         default=None,
         description="Names of the deployment's prompt styles (`GET /sdapi/v1/prompt-styles`), in order.",
         json_schema_extra=applied(),
