@@ -16,7 +16,7 @@ from sdapi.service.jobs import ENQUEUE_FAILED
 
 def counters(aws, pool="sdxl"):
     item = boto3.client("dynamodb").get_item(TableName=aws.jobs_table, Key={"id": {"S": counters_id(pool)}})
-    return {k: int(v["N"]) for k, v in item.get("Item", {}).items() if "N" in v}
+    return {k: float(v["N"]) for k, v in item.get("Item", {}).items() if "N" in v}
 
 
 def test_submit_makes_exactly_four_aws_calls(service, aws, aws_calls, make_job):
