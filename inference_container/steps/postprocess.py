@@ -27,12 +27,14 @@ class Finished:
     maps: list[Image.Image]
     """Detected ControlNet maps, one per unit (stored after the generated images)."""
     nsfw: list[bool]
+    """The safety checker's verdict per image (True: the image was replaced by a black one)."""
 
 
 def postprocess(
     job: Job, models: LoadedModels, inputs: JobInputs, images: list[Image.Image], first: int = 0
 ) -> Finished:
-    """Restore faces, paste inpainted pixels back over the originals, and ask the safety checker, for the
+    """Restore faces, paste inpainted pixels back over the originals, and ask the safety checker (a flagged
+    image is replaced by a black image of the same size, as diffusers' checker does), for the
     job's images from index `first` on (one batch at a time, so that a batch is stored while the next one
     denoises).
 
@@ -46,7 +48,13 @@ def postprocess(
         images = [imaging.overlay(o, g, inputs.mask) for o, g in zip(originals, images, strict=True)]
     checker = models.safety_checker
     nsfw = checker.check(images) if checker is not None else [False] * len(images)
+    images = [_black(image) if flagged else image for image, flagged in zip(images, nsfw, strict=True)]
     return Finished(images=images, maps=[unit.control_image for unit in inputs.control], nsfw=nsfw)
+
+
+def _black(image: Image.Image) -> Image.Image:
+    """A black image of `image`'s size and mode: what an image the safety checker flags becomes."""
+    return Image.new(image.mode, image.size)
 
 
 @dataclass(frozen=True)

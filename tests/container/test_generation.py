@@ -295,6 +295,41 @@ def test_the_safety_checker_reports_a_verdict_per_image(generator_worker):
     assert all(isinstance(flag, bool) for flag in result.nsfw)
 
 
+@pytest.fixture
+def checker_verdict(catalog, models):
+    """Set the tiny safety checker's concept thresholds so that it flags every image (True) or none."""
+    model = models.safety_checker(catalog.find("safety_checker")).model
+    saved = [model.concept_embeds_weights.clone(), model.special_care_embeds_weights.clone()]
+
+    def flag(everything: bool) -> None:
+        for weights in (model.concept_embeds_weights, model.special_care_embeds_weights):
+            weights.data.fill_(-10.0 if everything else 10.0)
+
+    yield flag
+    model.concept_embeds_weights.data.copy_(saved[0])
+    model.special_care_embeds_weights.data.copy_(saved[1])
+
+
+def test_an_image_the_safety_checker_flags_becomes_black_at_its_size(generator_worker, checker_verdict):
+    checker_verdict(True)
+
+    result = generator_worker.generate(make_job(safety_checker=True, width=64, height=96))
+
+    assert result.nsfw == [True]
+    assert result.images[0].size == (64, 96)
+    assert pixels(result.images[0]).max() == 0
+
+
+def test_an_image_the_safety_checker_passes_is_kept(generator_worker, checker_verdict):
+    checker_verdict(False)
+
+    checked = generator_worker.generate(make_job(safety_checker=True))
+    unchecked = generator_worker.generate(make_job())
+
+    assert checked.nsfw == [False]
+    assert np.array_equal(pixels(checked.images[0]), pixels(unchecked.images[0]))
+
+
 def test_my_prompt_is_more_important_softens_the_control_and_leaves_no_hook_behind(generator_worker):
     def run(mode: str):
         unit = {"model": "control_v11p_sd15_canny", "module": "none", "image": png_b64(seed=4)}

@@ -101,3 +101,24 @@ def test_error_body_is_problem_details_like():
             "fields": [{"field": "width", "reason": "must be a multiple of 8"}],
         }
     }
+
+
+def test_job_view_flags_each_image_the_safety_checker_blacked_out():
+    record = JobRecord(
+        id="1",
+        owner="alice",
+        dialect="native",
+        pool="sd15",
+        task="txt2img",
+        model="m",
+        state=JobState.COMPLETED,
+        created_at=10,
+        output_prefix="outputs/1/",
+        outputs=["a", "b"],
+        n_generated=2,
+        nsfw=[False, True],
+    )
+
+    view = native.job_view(record, ["URL0", "URL1"])
+
+    assert view["nsfw"] == [False, True]

@@ -91,6 +91,18 @@ def test_canonical_paths_map_to_v3_names():
     assert v3.to_caller_path("width") == "width"
 
 
+@pytest.mark.parametrize(("nsfw", "flagged"), [([False, True], True), ([False, False], False), ([], False)])
+def test_success_body_says_whether_the_safety_checker_blacked_out_an_image(nsfw, flagged):
+    job = v3.to_job(
+        v3.V3Request.model_validate(seed_body()), "img2img", ctx(images={"init_image": "SU5JVA=="})
+    )
+    record = record_for(job, state=JobState.COMPLETED, nsfw=nsfw)
+
+    body = v3.success_body(record, ["https://bucket/outputs/1/0.png", "https://bucket/outputs/1/1.png"])
+
+    assert body["nsfw_content_detected"] is flagged
+
+
 def test_success_body_has_the_seed_shape_with_an_integer_id():
     job = v3.to_job(
         v3.V3Request.model_validate(seed_body()), "img2img", ctx(images={"init_image": "SU5JVA=="})

@@ -34,6 +34,7 @@ def job_view(record: JobRecord, images: list[str]) -> dict[str, Any]:
         execution_ms=record.execution_ms if record.terminal else None,
         images=images[:generated],
         control_maps=images[generated:],
+        nsfw=record.nsfw,
         info=_info(record.info),
         error=record.error,
         webhook_status=record.webhook_status,

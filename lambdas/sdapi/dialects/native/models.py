@@ -141,6 +141,11 @@ class JobView(BaseModel):
     execution_ms: int | None = Field(default=None, description="Milliseconds of work.")
     images: list[str] = Field(description="Presigned URLs (or base64) of the generated images.")
     control_maps: list[str] = Field(description="Detected ControlNet maps, same form.")
+    nsfw: list[bool] = Field(
+        default_factory=list,
+        description="Safety-checker verdict per generated image, when the job asked for the checker; a "
+        "flagged image is black.",
+    )
     info: Any = Field(default=None, description="A1111 info object (seeds, infotexts).")
     error: str | None = None
     webhook_status: str | None = None
