@@ -120,6 +120,7 @@ class Api:
         headers: dict[str, str] | None = None,
         raw: bytes | None = None,
         host: str = "api.example.com",
+        time_left_s: float = 30.0,
     ) -> tuple[int, Any, dict[str, str]]:
         all_headers = {"Host": host, "Content-Type": "application/json"}
         if key == "default":
@@ -137,7 +138,7 @@ class Api:
             domain_name=host,
             stage="prod",
         )
-        response = self.handler(event, LambdaContext("sdapi-api"))
+        response = self.handler(event, LambdaContext("sdapi-api", timeout_s=time_left_s))
         text = response.get("body") or ""
         try:
             parsed: Any = json.loads(text) if text else None

@@ -17,7 +17,7 @@ from sdapi.api import (
     routes_tasks,
     routes_v3,
 )
-from sdapi.api.deps import CONTEXT_KEY, Deps
+from sdapi.api.deps import CONTEXT_KEY, TIME_LEFT_KEY, Deps
 from sdapi.errors import DomainError
 
 ROUTERS = (routes_native, routes_runpod, routes_a1111, routes_v3, routes_tasks)
@@ -57,8 +57,14 @@ class ApiFunction:
             return errors.proxy_validation_error(path, refused.reason)
         except DomainError as refused:  # not UTF-8, too deep, unstorable, a content type we do not read
             return errors.proxy_error(path, refused)
-        self.resolver.append_context(**{CONTEXT_KEY: self.deps})
+        self.resolver.append_context(**{CONTEXT_KEY: self.deps, TIME_LEFT_KEY: _time_left(context)})
         return self.resolver.resolve(event, context)
+
+
+def _time_left(context: Any):
+    """The seconds the invocation has left, from Lambda's context (None without one: no limit known)."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return (lambda: remaining() / 1000) if remaining is not None else None
 
 
 def _body_size(event: dict) -> int:

@@ -20,6 +20,8 @@ from sdapi.urlguard import UrlPolicy
 
 CONTEXT_KEY = "sdapi_deps"
 """Where `ApiFunction` puts the `Deps` in the resolver's per-request context."""
+TIME_LEFT_KEY = "sdapi_time_left_s"
+"""Where `ApiFunction` puts a function giving the seconds this invocation has left (Lambda's context)."""
 
 
 @dataclass
@@ -61,3 +63,9 @@ def wired(request: Request) -> Deps:
 
 
 Wired = Annotated[Deps, Depends(wired)]
+
+
+def time_left_s(request: Request) -> float:
+    """Seconds this invocation has left before Lambda stops it (infinite when the context does not say)."""
+    left = request.context.get(TIME_LEFT_KEY)
+    return left() if left is not None else float("inf")

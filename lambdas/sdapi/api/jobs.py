@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools.event_handler.request import Request
 
-from sdapi.api.deps import Deps
+from sdapi.api.deps import Deps, time_left_s
 from sdapi.api.fingerprint import request_fingerprint
 from sdapi.auth import Principal
 from sdapi.dialects.common import Outputs, PathMapper, SubmitContext, caller_paths
@@ -32,6 +32,18 @@ TOO_LARGE_WARNING = (
 )
 
 IDEMPOTENCY_HEADER = "idempotency-key"
+
+ANSWER_MARGIN_S = 3.0
+"""What a synchronous route keeps of the invocation's time after its wait: the last job read, presigning or
+reading the images and writing the answer."""
+
+
+def sync_wait_s(deps: Deps, request: Request, asked_s: float | None = None) -> float:
+    """How long a synchronous route waits for its job: the deployment's cap (`SDAPI_SYNC_WAIT_S`) or the
+    caller's shorter ask, and never past the invocation's remaining time less `ANSWER_MARGIN_S`, so the
+    answer is written before Lambda (or the integration in front of it) cuts the request off."""
+    cap = deps.settings.sync_wait_s if asked_s is None else min(asked_s, deps.settings.sync_wait_s)
+    return max(0.0, min(cap, time_left_s(request) - ANSWER_MARGIN_S))
 
 
 def resolve_inputs(deps: Deps, references: Mapping[str, str], owner: str) -> dict[str, str]:

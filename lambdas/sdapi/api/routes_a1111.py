@@ -57,7 +57,7 @@ def _generate(deps: Deps, request: Request, payload: a1111.A1111Request, caller:
         idempotency_key=jobs.idempotency_key(request),
     )
     started = time.monotonic()
-    record = deps.service.wait(record.id, caller.owner, deps.settings.sync_wait_s)
+    record = deps.service.wait(record.id, caller.owner, jobs.sync_wait_s(deps, request))
     return _answer(deps, record, time.monotonic() - started)
 
 

@@ -74,8 +74,8 @@ def runsync(
     result = _start(deps, request, endpoint, body, caller)
     if isinstance(result, dict):
         return reply(200, result)
-    cap = deps.settings.sync_wait_s
-    record = deps.service.wait(result.id, caller.owner, cap if wait is None else min(wait / MS_PER_S, cap))
+    asked = None if wait is None else wait / MS_PER_S
+    record = deps.service.wait(result.id, caller.owner, jobs.sync_wait_s(deps, request, asked))
     return reply(200, runpod.answer(record, jobs.ServiceOutputs(deps)))
 
 

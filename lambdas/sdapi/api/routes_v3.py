@@ -52,7 +52,8 @@ def _generate(deps: Deps, request: Request, kind: str, body: v3.V3Request, calle
         idempotency_key=jobs.idempotency_key(request),
     )
     if deps.settings.v3_wait_s > 0:
-        record = deps.service.wait(record.id, caller.owner, deps.settings.v3_wait_s)
+        wait = min(deps.settings.v3_wait_s, jobs.sync_wait_s(deps, request))
+        record = deps.service.wait(record.id, caller.owner, wait)
     return _answer(deps, request, record)
 
 

@@ -12,8 +12,13 @@ The grammar is A1111's (`modules/prompt_parser.py`), so that a prompt means here
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-import lark
+if TYPE_CHECKING:
+    import lark
+
+# lark is imported on the first parse, not with the package: the api Lambda imports `sdapi.schema.prompt`
+# for styles and LoRA tags and never parses schedules, and lark is ~5 % of its cold import.
 
 GRAMMAR = r"""
 !start: (prompt | /[][():]/+)*
@@ -31,6 +36,8 @@ plain: /([^\\\[\]():|]|\\.)+/
 
 @cache
 def _parser() -> lark.Lark:
+    import lark
+
     return lark.Lark(GRAMMAR)
 
 
@@ -47,9 +54,12 @@ def prompt_schedule(
         int_offset, fraction_offset, total = 0, 0.0, steps
     else:
         int_offset, fraction_offset, total = steps, 1.0, hires_steps
+    from lark import Token
+    from lark.exceptions import LarkError
+
     try:
         tree = _parser().parse(prompt)
-    except lark.exceptions.LarkError:
+    except LarkError:
         return [(total, prompt)]
 
     switch_at: dict[int, int] = {}
@@ -74,7 +84,7 @@ def prompt_schedule(
     def render(node, step: int) -> str:
         if node is None:
             return ""
-        if isinstance(node, lark.Token):
+        if isinstance(node, Token):
             return node.value
         if node.data == "scheduled":
             before, after = node.children[0], node.children[1]
