@@ -38,6 +38,8 @@ from typing import Any
 
 import torch
 
+from inference_container.config import COMPILE_CACHE_FOLDER
+
 log = logging.getLogger(__name__)
 
 INDUCTOR_FLAGS: dict[str, Any] = {
@@ -175,8 +177,7 @@ def _sequence_dynamic(tensor: torch.Tensor) -> torch.Tensor:
 
 
 # -- the portable compile cache ("mega-cache") ------------------------------------------------------------
-CACHE_FOLDER = "_compile_cache"
-"""Under the model root: compile caches staged beside the models (the model prefix in S3)."""
+CACHE_FOLDER = COMPILE_CACHE_FOLDER
 CACHE_FORMAT = "1"
 """Bumped when what this module compiles changes shape (the wrappers, the dynamic dimensions)."""
 

@@ -18,6 +18,9 @@ from pydantic_settings import SettingsConfigDict
 
 from sdapi.schema.settings import EnvModel
 
+COMPILE_CACHE_FOLDER = "_compile_cache"
+"""Under the model root (and the pool's model prefix in S3): the portable compile caches."""
+
 
 class ContainerConfig(EnvModel):
     """Everything the inference server needs to know about its deployment."""
@@ -72,12 +75,12 @@ class ContainerConfig(EnvModel):
         "(default: <temp dir>/sdapi-compile-cache). It is read from here and from "
         "<model_root>/_compile_cache/ (staged beside the models in S3).",
     )
-    compile_cache_url: str | None = Field(
+    compile_cache_prefix: str | None = Field(
         default=None,
-        pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]/(.+/)?$",
-        description="SDAPI_COMPILE_CACHE_URL: s3://bucket/prefix/ to upload the compile cache to after a "
-        "warm-up that compiled (infra: the pool's model prefix + _compile_cache/, which the next instance's "
-        "model download brings).",
+        pattern=r"^([A-Za-z0-9._-]+/)+$",
+        description="SDAPI_COMPILE_CACHE_PREFIX: key prefix in SDAPI_BUCKET to upload the compile cache to "
+        "after a warm-up that compiled (infra: the pool's model prefix + _compile_cache/, which the next "
+        "instance's model download brings to <model_root>/_compile_cache/).",
     )
     vae_bfloat16: bool | None = Field(
         default=None,

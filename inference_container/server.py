@@ -77,9 +77,7 @@ class Service:
             vae_bfloat16=config.vae_bfloat16,
         )
         s3, dynamodb = self._s3, self._dynamodb
-        if (s3 is None and (config.bucket or config.compile_cache_url)) or (
-            dynamodb is None and config.jobs_table
-        ):
+        if (s3 is None and config.bucket) or (dynamodb is None and config.jobs_table):
             s3_client, dynamodb_client = clients(config.region)
             s3 = s3 or s3_client
             dynamodb = dynamodb or dynamodb_client
@@ -135,8 +133,8 @@ class Service:
             [(b.width, b.height) for b in sizes],
         )
         upload = None
-        if config.compile_cache_url and s3 is not None:
-            upload = compile_cache_uploader(s3, config.compile_cache_url)
+        if config.compile_cache_prefix and config.bucket and s3 is not None:
+            upload = compile_cache_uploader(s3, config.bucket, config.compile_cache_prefix)
         cache = CompileCache(
             read_dirs=(config.model_root / CACHE_FOLDER, config.compile_cache_path()),
             write_dir=config.compile_cache_path(),

@@ -1,6 +1,6 @@
 """The container's only AWS side effects: PNGs to S3 (PutObject under outputs/), its job item in DynamoDB
 (UpdateItem, and TransactWriteItems made of Update actions) and, after a warm-up that compiled, the portable
-compile cache to the pool's model prefix (`SDAPI_COMPILE_CACHE_URL`). Nothing is read from AWS: the job
+compile cache to the pool's model prefix (`SDAPI_COMPILE_CACHE_PREFIX`). Nothing is read from AWS: the job
 arrives as the request body. Endpoints come from AWS_ENDPOINT_URL* (boto3 reads them), so the local stack can
 point at moto.
 
@@ -207,9 +207,8 @@ class JobOutputs:
         return keys
 
 
-def compile_cache_uploader(s3, url: str):
-    """`upload(name, data)` putting a compile cache file under the s3://bucket/prefix/ `url`."""
-    bucket, _, prefix = url.removeprefix("s3://").partition("/")
+def compile_cache_uploader(s3, bucket: str, prefix: str):
+    """`upload(name, data)` putting a compile cache file under `prefix` of `bucket`."""
 
     def upload(name: str, data: bytes) -> None:
         s3.put_object(Bucket=bucket, Key=f"{prefix}{name}", Body=data, ContentType="application/octet-stream")

@@ -106,7 +106,8 @@ def next_steps(plans: list[PoolPlan], outputs: dict[str, str] | None, config: De
     return (
         "Every pool serves. Next: create a key and send a first request (docs/deploy.md):\n"
         f"  SDAPI_KEYS_TABLE={keys} .venv/bin/sdapi-keys create --owner me\n"
-        f"  .venv/bin/sdapi smoke --url {url} --key <the key>"    )
+        f"  .venv/bin/sdapi smoke --url {url} --key <the key>"
+    )
 
 
 def main(argv: list[str] | None = None, *, clients: Any = None) -> int:

@@ -18,7 +18,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from inference_container.config import ContainerConfig
+from inference_container.config import COMPILE_CACHE_FOLDER, ContainerConfig
 from infra.bundling import ROOT
 from infra.config import DeployConfig, PoolConfig
 from infra.nag import wildcard_finding
@@ -142,6 +142,7 @@ class InferencePool(Construct):
             )
         )
         self._grant_logs_and_metrics()
+        cache_prefix = self._grant_compile_cache_write(pool, storage)
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="ContainerWritesOutputs",
@@ -197,6 +198,8 @@ class InferencePool(Construct):
                         default_model=config.pool_default_model(pool),
                         model_root=Path(MODEL_ROOT),
                         region=stack.region,
+                        compile=True,
+                        compile_cache_prefix=cache_prefix,
                     ).to_env(exclude_unset=True),
                     # SageMaker sets no region variable in the container; botocore reads AWS_DEFAULT_REGION.
                     "AWS_DEFAULT_REGION": stack.region,
@@ -291,6 +294,29 @@ class InferencePool(Construct):
                 conditions={"StringEquals": {"cloudwatch:namespace": INSTANCE_METRICS_NAMESPACE}},
             )
         )
+
+    def _grant_compile_cache_write(self, pool: PoolConfig, storage: Storage) -> str | None:
+        """Where the container uploads its portable compile cache: `_compile_cache/` under the pool's model
+        prefix, so the next instance's model download brings it. Only for model prefixes in the stack's
+        bucket (an external model bucket is the operator's to stage)."""
+        if pool.model_data_url is not None:
+            return None
+        prefix = f"{MODELS}{pool.name}/{COMPILE_CACHE_FOLDER}/"
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ContainerWritesCompileCache",
+                actions=["s3:PutObject"],
+                resources=[storage.object_arn(prefix)],
+            )
+        )
+        Validations.of(self.role).acknowledge(
+            Acknowledgment(
+                id=storage.object_finding(prefix),
+                reason="The compile cache files (one per GPU, PyTorch build and model set) under the fixed "
+                f"prefix {prefix!r}; the grant stops there.",
+            )
+        )
+        return prefix
 
     def _grant_model_read(self, data_url: str, storage: Storage) -> None:
         bucket, _, prefix = data_url.removeprefix("s3://").partition("/")

@@ -22,6 +22,7 @@ from tests.e2e.seeds import (
 
 pytestmark = pytest.mark.e2e
 
+
 def assert_a1111_output(output: dict, images: int, prompt: str) -> None:
     assert len(output["images"]) == images
     assert all(b64_png(image) for image in output["images"])

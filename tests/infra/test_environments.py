@@ -72,8 +72,6 @@ def test_finding_text_resolves_the_stack_s_own_region(tmp_path):
     assert resource_text(stack, arn) == "arn:<AWS::Partition>:logs:eu-west-1:1:log-group/g"
 
 
-
-
 def test_snapstart_is_set_only_where_the_partition_has_it(concrete):
     region, template = concrete
     (api,) = [

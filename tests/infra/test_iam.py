@@ -13,7 +13,15 @@ RESOURCELESS_ACTIONS = {
     "cloudwatch:PutMetricData",
 }
 """Actions AWS only grants on Resource "*"."""
-OBJECT_PREFIXES = {"inputs/", "outputs/", "uploads/", "async-output/", "async-failure/", "models/default/"}
+OBJECT_PREFIXES = {
+    "inputs/",
+    "outputs/",
+    "uploads/",
+    "async-output/",
+    "async-failure/",
+    "models/default/",
+    "models/default/_compile_cache/",
+}
 ENDPOINT_LOG_STREAMS = ":log-group:/aws/sagemaker/Endpoints/sdapi-default:*"
 
 EXPECTED = {

@@ -19,9 +19,13 @@ def test_model_reads_an_uncompressed_prefix_and_gets_the_container_env(resources
         "SDAPI_BUCKET",
         "SDAPI_DEFAULT_MODEL",
         "SDAPI_MODEL_ROOT",
+        "SDAPI_COMPILE",
+        "SDAPI_COMPILE_CACHE_PREFIX",
         "AWS_REGION",
         "AWS_DEFAULT_REGION",
     }
+    assert env["SDAPI_COMPILE"] == "1"
+    assert env["SDAPI_COMPILE_CACHE_PREFIX"] == "models/default/_compile_cache/"
     assert env["SDAPI_MODEL_ROOT"] == "/opt/ml/model"
     assert env["SDAPI_DEFAULT_MODEL"] == "sd_xl_base_1.0"
     assert "container-assets" in text(container["Image"])  # the DockerImageAsset, built at deploy
@@ -142,7 +146,9 @@ def test_execution_role_can_do_only_the_container_and_async_work(resources):
     assert "/async-output/*" in puts
     assert "/async-failure/*" in puts
     assert "/inputs/" not in puts
-    assert "/models/" not in puts
+    model_puts = [r for r in granted["s3:PutObject"] if "/models/" in r]
+    assert model_puts == [r for r in model_puts if "/models/default/_compile_cache/*" in r]
+    assert len(model_puts) == 1
     gets = " ".join(granted["s3:GetObject"])
     assert "/models/default/*" in gets
     assert "/inputs/*" in gets

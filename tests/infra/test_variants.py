@@ -126,7 +126,7 @@ def test_cors_domain_email_quota_and_gateway_keys(resources):
 
 
 def test_a_waf_rate_limit_attaches_a_rate_based_web_acl_to_the_stage(resources):
-    (acl_id, acl), = of_type(resources, "AWS::WAFv2::WebACL").items()
+    ((acl_id, acl),) = of_type(resources, "AWS::WAFv2::WebACL").items()
     (rule,) = acl["Properties"]["Rules"]
     assert rule["Statement"]["RateBasedStatement"] == {
         "AggregateKeyType": "IP",

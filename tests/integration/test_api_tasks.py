@@ -20,9 +20,7 @@ def httpserver_listen_address():
 
 @pytest.fixture
 def env(aws, api_key, httpserver):
-    api, _, _ = api_env(
-        aws, api_key, worker=False, allow_loopback_urls=True, allow_http_urls=True
-    )
+    api, _, _ = api_env(aws, api_key, worker=False, allow_loopback_urls=True, allow_http_urls=True)
     httpserver.expect_request("/cat.png").respond_with_data(PNG, content_type="image/png")
     return api, aws, httpserver
 

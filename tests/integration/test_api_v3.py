@@ -18,9 +18,7 @@ def httpserver_listen_address():
 
 @pytest.fixture
 def env(aws, api_key, httpserver):
-    api, worker, _ = api_env(
-        aws, api_key, worker=False, allow_loopback_urls=True, allow_http_urls=True
-    )
+    api, worker, _ = api_env(aws, api_key, worker=False, allow_loopback_urls=True, allow_http_urls=True)
     httpserver.expect_request("/cat.png").respond_with_data(PNG, content_type="image/png")
     httpserver.expect_request("/mask.png").respond_with_data(PNG, content_type="image/png")
     httpserver.expect_request("/page.html").respond_with_data("<html></html>", content_type="text/html")

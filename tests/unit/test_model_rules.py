@@ -46,14 +46,17 @@ def unit(**fields) -> dict:
 
 
 def test_a_fitting_job_resolves_every_model(make_job):
-    job = make_job(vae="sdxl_vae", refiner={"checkpoint": "sd_xl_refiner_1.0", "switch_at": 0.8},
-                   restore_faces=True)
+    job = make_job(
+        vae="sdxl_vae", refiner={"checkpoint": "sd_xl_refiner_1.0", "switch_at": 0.8}, restore_faces=True
+    )
 
     choice, problems = check_models(job, Models())
 
     assert problems == []
     assert (choice.checkpoint.name, choice.vae.name, choice.refiner.name) == (
-        "sd_xl_base_1.0", "sdxl_vae", "sd_xl_refiner_1.0"
+        "sd_xl_base_1.0",
+        "sdxl_vae",
+        "sd_xl_refiner_1.0",
     )
     assert choice.face_restorer.name == "CodeFormer", "the first restorer when none is named"
 
@@ -103,8 +106,9 @@ def test_canny_thresholds_outside_1_to_255_are_refused(make_job):
     assert found["controlnet[0].threshold_b"] == "canny thresholds must be between 1 and 255"
 
 
-@pytest.mark.parametrize(("given", "used"), [((None, None), CANNY_THRESHOLDS), ((-1, 0), CANNY_THRESHOLDS),
-                                             ((50, 150), (50, 150))])
+@pytest.mark.parametrize(
+    ("given", "used"), [((None, None), CANNY_THRESHOLDS), ((-1, 0), CANNY_THRESHOLDS), ((50, 150), (50, 150))]
+)
 def test_canny_thresholds_fall_back_to_the_defaults(given, used):
     assert canny_thresholds(*given) == used
 

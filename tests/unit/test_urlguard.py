@@ -48,11 +48,32 @@ def fake_dns(monkeypatch):
 @pytest.mark.parametrize(
     "host",
     [
-        "127.0.0.1", "10.1.2.3", "172.16.5.4", "172.31.255.255", "192.168.1.1", "169.254.169.254",
-        "[fd00:ec2::254]", "[::1]", "[::ffff:127.0.0.1]", "[::ffff:10.0.0.1]", "[::ffff:169.254.169.254]",
-        "100.64.0.1", "0.0.0.0", "224.0.0.1", "240.0.0.1", "[2002:7f00:1::]", "[64:ff9b::a00:1]",
-        "[2001:0:4136:e378:8000:63bf:3fff:fdd2]", "[fe80::1]", "[::]",
-        "0x7f000001", "2130706433", "017700000001", "127.1", "0177.0.0.1", "0x7f.0.0.1",
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.5.4",
+        "172.31.255.255",
+        "192.168.1.1",
+        "169.254.169.254",
+        "[fd00:ec2::254]",
+        "[::1]",
+        "[::ffff:127.0.0.1]",
+        "[::ffff:10.0.0.1]",
+        "[::ffff:169.254.169.254]",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "240.0.0.1",
+        "[2002:7f00:1::]",
+        "[64:ff9b::a00:1]",
+        "[2001:0:4136:e378:8000:63bf:3fff:fdd2]",
+        "[fe80::1]",
+        "[::]",
+        "0x7f000001",
+        "2130706433",
+        "017700000001",
+        "127.1",
+        "0177.0.0.1",
+        "0x7f.0.0.1",
     ],
 )
 def test_non_public_and_oddly_spelled_addresses_are_refused(host):
@@ -153,8 +174,14 @@ def test_guarded_request_returns_redirects_without_following(httpserver: HTTPSer
         "", status=307, headers={"Location": "http://10.0.0.1/"}
     )
 
-    response = guarded_request("POST", httpserver.url_for("/hook"), "webhook", body=b"{}",
-                               headers={"Content-Type": "application/json"}, policy=LOCAL)
+    response = guarded_request(
+        "POST",
+        httpserver.url_for("/hook"),
+        "webhook",
+        body=b"{}",
+        headers={"Content-Type": "application/json"},
+        policy=LOCAL,
+    )
 
     assert response.status == 307
     assert response.headers["location"] == "http://10.0.0.1/"
@@ -208,16 +235,23 @@ def test_tls_certificates_are_checked(tmp_path):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
         .sign(key, hashes.SHA256())
     )
     (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     (tmp_path / "k.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                          serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tmp_path / "c.pem", tmp_path / "k.pem")
@@ -226,8 +260,11 @@ def test_tls_certificates_are_checked(tmp_path):
     server.start()
     try:
         with pytest.raises(UrlRefused) as raised:
-            fetch_image(f"https://127.0.0.1:{server.port}/a.png", "init_image",
-                        policy=UrlPolicy(allow_loopback=True, timeout_s=2))
+            fetch_image(
+                f"https://127.0.0.1:{server.port}/a.png",
+                "init_image",
+                policy=UrlPolicy(allow_loopback=True, timeout_s=2),
+            )
         assert "SSLError" in raised.value.reason
     finally:
         server.clear()
@@ -244,10 +281,21 @@ def test_policy_from_settings(settings):
 @pytest.mark.parametrize(
     "host",
     [
-        "[fc00::1]", "[fd12:3456::1]", "[febf::1]", "[fec0::1]", "0.1.2.3", "0.255.255.255",
-        "[64:ff9b::10.0.0.1]", "[64:ff9b::169.254.169.254]", "[64:ff9b:1::a00:1]",
-        "[2002:a00:1::1]", "[2002:a9fe:a9fe::]", "[2001:0:a00:1::1]", "[::10.0.0.1]",
-        "192.0.0.8", "[3fff::1]",
+        "[fc00::1]",
+        "[fd12:3456::1]",
+        "[febf::1]",
+        "[fec0::1]",
+        "0.1.2.3",
+        "0.255.255.255",
+        "[64:ff9b::10.0.0.1]",
+        "[64:ff9b::169.254.169.254]",
+        "[64:ff9b:1::a00:1]",
+        "[2002:a00:1::1]",
+        "[2002:a9fe:a9fe::]",
+        "[2001:0:a00:1::1]",
+        "[::10.0.0.1]",
+        "192.0.0.8",
+        "[3fff::1]",
     ],
 )
 def test_ipv6_private_ranges_and_embedded_private_ipv4_are_refused(host):

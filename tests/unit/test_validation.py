@@ -27,10 +27,17 @@ def test_a_plain_sdxl_job_fits(make_job, settings):
 
 
 def test_seed_001_sdxl_checkpoint_with_an_sd15_controlnet_names_both_families(make_job, settings, png_b64):
-    job = make_job(task="img2img", init_images=(png_b64,), vae="sdxl_vae.safetensors",
-                   refiner={"checkpoint": "sd_xl_refiner_1.0", "switch_at": 0.8},
-                   sampler="DPM++ SDE", scheduler="karras", width=480, height=640,
-                   controlnet=(controlnet("control_v11p_sd15_canny"),))
+    job = make_job(
+        task="img2img",
+        init_images=(png_b64,),
+        vae="sdxl_vae.safetensors",
+        refiner={"checkpoint": "sd_xl_refiner_1.0", "switch_at": 0.8},
+        sampler="DPM++ SDE",
+        scheduler="karras",
+        width=480,
+        height=640,
+        controlnet=(controlnet("control_v11p_sd15_canny"),),
+    )
 
     found = problems(job, settings)
 
@@ -43,9 +50,15 @@ def test_seed_001_sdxl_checkpoint_with_an_sd15_controlnet_names_both_families(ma
 
 
 def test_the_matching_sd15_pair_is_accepted(make_job, settings, png_b64):
-    job = make_job(pool="sd15", model="v1-5-pruned-emaonly.safetensors", task="img2img",
-                   init_images=(png_b64,), width=512, height=512,
-                   controlnet=(controlnet("control_v11p_sd15_canny", png_b64),))
+    job = make_job(
+        pool="sd15",
+        model="v1-5-pruned-emaonly.safetensors",
+        task="img2img",
+        init_images=(png_b64,),
+        width=512,
+        height=512,
+        controlnet=(controlnet("control_v11p_sd15_canny", png_b64),),
+    )
     validate(job, settings)
 
 
@@ -57,8 +70,11 @@ def test_the_matching_sd15_pair_is_accepted(make_job, settings, png_b64):
         ({"model": "v1-5-pruned-emaonly"}, "model", "not served by pool sdxl"),
         ({"pool": "nope"}, "pool", "no model pool"),
         ({"vae": "missing_vae"}, "vae", "not in this deployment's catalog"),
-        ({"refiner": {"checkpoint": "v1-5-pruned-emaonly", "switch_at": 0.5}}, "refiner.checkpoint",
-         "not a SDXL refiner"),
+        (
+            {"refiner": {"checkpoint": "v1-5-pruned-emaonly", "switch_at": 0.5}},
+            "refiner.checkpoint",
+            "not a SDXL refiner",
+        ),
         ({"sampler": "Nope Sampler"}, "sampler", "unknown sampler"),
         ({"sampler": "DPM fast"}, "sampler", "not available"),
         ({"scheduler": "weird"}, "scheduler", "unknown schedule"),
@@ -83,8 +99,13 @@ def test_a_refiner_needs_an_sdxl_checkpoint(make_job, settings, catalog):
     sd15 = catalog.pool("sd15")
     pool = sd15.model_copy(update={"models": (*sd15.models, "sd_xl_refiner_1.0")})
     wide = catalog.model_copy(update={"pools": (catalog.pool("sdxl"), pool)})
-    job = make_job(pool="sd15", model="v1-5-pruned-emaonly", width=512, height=512,
-                   refiner={"checkpoint": "sd_xl_refiner_1.0", "switch_at": 0.8})
+    job = make_job(
+        pool="sd15",
+        model="v1-5-pruned-emaonly",
+        width=512,
+        height=512,
+        refiner={"checkpoint": "sd_xl_refiner_1.0", "switch_at": 0.8},
+    )
 
     found = problems(job, settings.model_copy(update={"catalog": wide}))
 
@@ -103,8 +124,15 @@ def test_face_restoration_needs_a_restorer_in_the_pool(make_job, settings, catal
 
 def test_too_many_controlnet_units(make_job, settings, png_b64):
     units = tuple(controlnet("control_v11p_sd15_canny") for _ in range(4))
-    job = make_job(pool="sd15", model="v1-5-pruned-emaonly", width=512, height=512, task="img2img",
-                   init_images=(png_b64,), controlnet=units)
+    job = make_job(
+        pool="sd15",
+        model="v1-5-pruned-emaonly",
+        width=512,
+        height=512,
+        task="img2img",
+        init_images=(png_b64,),
+        controlnet=units,
+    )
     assert "controlnet" in problems(job, settings)
 
 
@@ -133,9 +161,16 @@ def test_jpeg_and_webp_images_are_accepted(make_job, settings):
 
 
 def test_mask_and_control_images_are_checked(make_job, settings, png_b64):
-    job = make_job(pool="sd15", model="v1-5-pruned-emaonly", width=512, height=512, task="inpaint",
-                   init_images=(png_b64,), mask={"image": "AAAA"},
-                   controlnet=(controlnet("control_v11p_sd15_canny", "AAAA"),))
+    job = make_job(
+        pool="sd15",
+        model="v1-5-pruned-emaonly",
+        width=512,
+        height=512,
+        task="inpaint",
+        init_images=(png_b64,),
+        mask={"image": "AAAA"},
+        controlnet=(controlnet("control_v11p_sd15_canny", "AAAA"),),
+    )
     found = problems(job, settings)
     assert {"mask.image", "controlnet[0].image"} <= set(found)
 
@@ -149,7 +184,12 @@ def test_normalize_replaces_aliases_with_catalog_names(make_job, catalog):
 
 
 def test_the_door_refuses_a_txt2img_controlnet_unit_without_an_image(make_job, settings):
-    job = make_job(pool="sd15", model="v1-5-pruned-emaonly", width=512, height=512,
-                   controlnet=(controlnet("control_v11p_sd15_canny"),))
+    job = make_job(
+        pool="sd15",
+        model="v1-5-pruned-emaonly",
+        width=512,
+        height=512,
+        controlnet=(controlnet("control_v11p_sd15_canny"),),
+    )
 
     assert problems(job, settings)["controlnet[0].image"] == "a txt2img ControlNet unit needs an image"
