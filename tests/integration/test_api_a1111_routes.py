@@ -166,6 +166,31 @@ def test_a_requests_own_override_wins_over_the_stored_option(env):
     assert table.get(job_id).model == "sd_xl_base_1.0"
 
 
+def test_a_stored_checkpoint_of_another_pool_leaves_a_runpod_endpoint_on_its_own_default(env):
+    # given the key's default checkpoint is the SDXL one
+    api, _, _, table = env
+    api.call("POST", "/sdapi/v1/options", {"sd_model_checkpoint": "sd_xl_base_1.0"})
+
+    # when the key runs a job on the SD 1.5 endpoint without naming a checkpoint
+    status, body, _ = api.call("POST", "/v2/sd15/run", {"input": {"prompt": "a cat"}})
+
+    # then it is accepted and runs on that endpoint's own default checkpoint
+    assert status == 200, body
+    assert table.get(body["id"]).model == "v1-5-pruned-emaonly"
+
+
+def test_a_stored_checkpoint_of_another_pool_leaves_a_task_on_its_runtime_default(env):
+    api, _, _, table = env
+    api.call("POST", "/sdapi/v1/options", {"sd_model_checkpoint": "sd_xl_base_1.0"})
+    metadata = {"id": "t-1", "runtime": "sd15", "tasktype": "text-to-image"}
+    task = {"metadata": metadata, "content": {"prompt": "x"}}
+
+    status, body, _ = api.call("POST", "/v1alpha2", {"task": task})
+
+    assert status == 200, body
+    assert [job.model for job in table.queued("sd15")] == ["v1-5-pruned-emaonly"]
+
+
 def test_an_unknown_option_is_a_400_naming_it(env):
     api, _, _, _ = env
     status, body, _ = api.call("POST", "/sdapi/v1/options", {"show_progressbar": True})

@@ -36,6 +36,7 @@ from sdapi.dialects.common import (
 )
 from sdapi.errors import FieldProblem, InvalidRequest
 from sdapi.schema import sampler_knobs
+from sdapi.schema.catalog import Catalog
 from sdapi.schema.job import Dialect, InpaintFill, Job, Mask, Refiner, ResizeMode, Task, Timeouts, Webhook
 from sdapi.schema.prompt import Style
 from sdapi.schema.samplers import display_name
@@ -72,7 +73,8 @@ def payload_to_job(payload: A1111Request, ctx: SubmitContext, routing: Routing |
     `sdapi.dialects.a1111.paths.to_caller_path`)."""
     routing = routing or Routing()
     refuse_unsupported(payload)
-    overrides = read_overrides({**routing.options, **(payload.override_settings or {})})
+    stored = _stored_options_for_pool(routing.options, ctx.catalog, routing.pool_name)
+    overrides = read_overrides({**stored, **(payload.override_settings or {})})
     choice = choose_model(ctx.catalog, routing.model or overrides.model, pool_name=routing.pool_name)
     img2img = isinstance(payload, Img2ImgRequest)
     init_images = [strip_data_url(i) for i in (payload.init_images or [])] if img2img else []
@@ -101,6 +103,22 @@ def payload_to_job(payload: A1111Request, ctx: SubmitContext, routing: Routing |
         **overrides.job_fields(),
         **_generation(payload, ctx, overrides),
     )
+
+
+def _stored_options_for_pool(
+    stored: Mapping[str, Any], catalog: Catalog, pool_name: str | None
+) -> Mapping[str, Any]:
+    """The key's stored options that fit a request bound to pool `pool_name` (a RunPod endpoint, a task's
+    runtime). Each RunPod endpoint is its own A1111 server with its own options, so a stored checkpoint the
+    pool does not serve (with the VAE stored beside it) is not this request's default: the pool's is."""
+    checkpoint = stored.get("sd_model_checkpoint")
+    pool = catalog.pool(pool_name) if pool_name else None
+    if pool is None or not checkpoint:
+        return stored
+    entry = catalog.find(str(checkpoint))
+    if entry is not None and entry.name in pool.models:
+        return stored
+    return {k: v for k, v in stored.items() if k not in ("sd_model_checkpoint", "sd_vae")}
 
 
 def _resize_mode(payload: A1111Request) -> ResizeMode | int:
