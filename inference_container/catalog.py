@@ -2,8 +2,9 @@
 
 `catalog.json` is a list of `sdapi.schema.ModelEntry` objects with `path` relative to the root. Without
 it, each child of the root is classified: a diffusers pipeline folder (model_index.json), a ControlNet or
-VAE folder (config.json), a face restorer (restorer.json), or a single-file `.safetensors` checkpoint (by
-its tensor names).
+VAE folder (config.json), a single-file `.safetensors` checkpoint (by its tensor names), or weights spandrel
+recognises (a `.pth` / `.safetensors` file, or a folder holding one): an upscaler (purpose `SR`) or a face
+restorer (GFPGAN, CodeFormer).
 """
 
 from __future__ import annotations
@@ -86,20 +87,25 @@ def scan(root: Path) -> list[ModelEntry]:
         if found is None:
             log.warning("skipping %s: not a model folder or checkpoint this container understands", child)
             continue
-        family, base = found
+        family, base, extra = found if len(found) == 3 else (*found, {})
         name = child.stem if child.is_file() else child.name
         aliases = (child.name,) if child.is_file() else ()
-        entries.append(ModelEntry(name=name, family=family, base=base, path=child.name, aliases=aliases))
+        entries.append(
+            ModelEntry(name=name, family=family, base=base, path=child.name, aliases=aliases, **extra)
+        )
     return entries
 
 
-def classify(path: Path) -> tuple[Family, Family | None] | None:
+def classify(path: Path) -> tuple[Family, Family | None] | tuple[Family, None, dict] | None:
     if path.is_file() and path.suffix == ".safetensors":
-        return _classify_single_file(path)
+        return _classify_single_file(path) or _classify_spandrel(path)
+    if path.is_file() and path.suffix == ".pth":
+        return _classify_spandrel(path)
     if not path.is_dir():
         return None
-    if (path / "restorer.json").is_file():
-        return Family.FACE_RESTORER, None
+    weights = [p for p in path.iterdir() if p.suffix in (".pth", ".safetensors")]
+    if len(weights) == 1 and not (path / "config.json").exists() and not (path / "model_index.json").exists():
+        return _classify_spandrel(weights[0])
     if (path / "model_index.json").is_file():
         index = json.loads((path / "model_index.json").read_text())
         cls = index.get("_class_name", "")
@@ -137,3 +143,24 @@ def _classify_single_file(path: Path) -> tuple[Family, Family | None] | None:
     if any(k.startswith(("encoder.", "decoder.")) for k in keys):
         return Family.VAE, None
     return None
+
+
+def _classify_spandrel(path: Path) -> tuple[Family, None, dict] | None:
+    """An upscaler or face restorer spandrel recognises from the weights (with its architecture and scale)."""
+    from inference_container.upscalers import load_descriptor
+
+    try:
+        descriptor = load_descriptor(path, _cpu(), ("SR", "FaceSR"), str(path))
+    except Exception as exc:  # spandrel raises its own errors for weights it does not know
+        log.warning("%s: not weights spandrel recognises (%s)", path, exc)
+        return None
+    architecture = descriptor.architecture.id
+    if descriptor.purpose == "FaceSR":
+        return Family.FACE_RESTORER, None, {"architecture": architecture}
+    return Family.UPSCALER, None, {"architecture": architecture, "scale": int(descriptor.scale)}
+
+
+def _cpu():
+    import torch
+
+    return torch.device("cpu")

@@ -153,7 +153,7 @@ def _tensors(module: torch.nn.Module):
 
 
 class ModelCache:
-    """An LRU of loaded models (checkpoints, ControlNets, VAEs, face restorers) on one device."""
+    """An LRU of loaded models (checkpoints, ControlNets, VAEs, face restorers, upscalers) on one device."""
 
     def __init__(
         self,
@@ -207,6 +207,9 @@ class ModelCache:
     def face_restorer(self, entry: ModelEntry):
         return self._get(f"face:{entry.name}", entry, self._load_face_restorer)
 
+    def upscaler(self, entry: ModelEntry):
+        return self._get(f"upscaler:{entry.name}", entry, self._load_upscaler)
+
     def safety_checker(self, entry: ModelEntry):
         return self._get(f"safety:{entry.name}", entry, self._load_safety_checker)
 
@@ -242,7 +245,12 @@ class ModelCache:
                 raise ModelLoadError(f"could not load {entry.name!r} from {path}: {exc}") from exc
             elapsed = time.perf_counter() - started
             self.load_seconds += elapsed
-            nbytes = value.nbytes if isinstance(value, LoadedCheckpoint) else module_bytes(value)
+            spandrel_model = getattr(getattr(value, "descriptor", None), "model", None)
+            nbytes = (
+                value.nbytes
+                if isinstance(value, LoadedCheckpoint)
+                else module_bytes(spandrel_model if spandrel_model is not None else value)
+            )
             log.info("loaded %s in %.2f s (%.1f MiB)", key, elapsed, nbytes / 2**20)
             self._lru[key] = (value, nbytes)
             return value
@@ -395,9 +403,14 @@ class ModelCache:
         return model.to(self.device), False
 
     def _load_face_restorer(self, entry: ModelEntry, path: Path):
-        from inference_container.faces import load_restorer
+        from inference_container.restorers import load_restorer
 
         return load_restorer(entry.name, path, self.device, self.dtype)
+
+    def _load_upscaler(self, entry: ModelEntry, path: Path):
+        from inference_container.upscalers import load_upscaler
+
+        return load_upscaler(entry.name, path, self.device, self.dtype)
 
     def _load_safety_checker(self, entry: ModelEntry, path: Path):
         from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker

@@ -18,7 +18,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-TINY_VERSION = "5"
+TINY_VERSION = "6"
 """Bumped when the tiny architectures change; older cached folders are rebuilt."""
 
 DEFAULT_NAMES = (
@@ -26,6 +26,9 @@ DEFAULT_NAMES = (
     "sd_xl_refiner_1.0",
     "sdxl_vae",
     "CodeFormer",
+    "GFPGAN",
+    "ESRGAN_4x",
+    "R-ESRGAN General 4xV3",
     "v1-5-pruned-emaonly",
     "control_v11p_sd15_canny",
     "add_detail",
@@ -33,8 +36,8 @@ DEFAULT_NAMES = (
     "easynegative",
     "unaestheticXLv31",
 )
-"""The local-mode catalog: pool sdxl (base, refiner, VAE, CodeFormer, a LoRA, an embedding) and pool sd15
-(checkpoint, canny, CodeFormer, a LoRA, an embedding)."""
+"""The local-mode catalog: pool sdxl (base, refiner, VAE, CodeFormer, GFPGAN, two upscalers, a LoRA, an
+embedding) and pool sd15 (checkpoint, canny, the same restorers and upscalers, a LoRA, an embedding)."""
 
 # name → (family, base, aliases)
 _KNOWN: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
@@ -42,6 +45,9 @@ _KNOWN: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "sd_xl_refiner_1.0": ("sdxl-refiner", None, ("sd_xl_refiner_1.0.safetensors",)),
     "sdxl_vae": ("vae", "sdxl", ("sdxl_vae.safetensors",)),
     "CodeFormer": ("face-restorer", None, ()),
+    "GFPGAN": ("face-restorer", None, ()),
+    "ESRGAN_4x": ("upscaler", None, ()),
+    "R-ESRGAN General 4xV3": ("upscaler", None, ()),
     "v1-5-pruned-emaonly": ("sd15", None, ("v1-5-pruned-emaonly.safetensors",)),
     "control_v11p_sd15_canny": ("controlnet", "sd15", ()),
     "control_sdxl_canny": ("controlnet", "sdxl", ()),
@@ -53,6 +59,13 @@ _KNOWN: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "easynegative": ("embedding", "sd15", ("easynegative.safetensors",)),
     "unaestheticXLv31": ("embedding", "sdxl", ()),
 }
+_SPANDREL: dict[str, dict[str, object]] = {
+    "CodeFormer": {"architecture": "CodeFormer", "path": "CodeFormer"},
+    "GFPGAN": {"architecture": "GFPGAN", "path": "GFPGAN"},
+    "ESRGAN_4x": {"architecture": "ESRGAN", "scale": 4, "path": "ESRGAN_4x"},
+    "R-ESRGAN General 4xV3": {"architecture": "Compact", "scale": 4, "path": "realesr-general-x4v3"},
+}
+"""Catalog fields of the spandrel models (upscalers, face restorers): architecture, scale, folder."""
 LORA_FILE = "pytorch_lora_weights.safetensors"
 """A tiny LoRA folder holds diffusers' LoRA file (what `save_lora_weights` writes, peft key names)."""
 
@@ -310,12 +323,48 @@ def _save_embedding(folder: Path, base: str) -> None:
     save_file(vectors, str(folder / f"{folder.name}.safetensors"))
 
 
-def _save_face_restorer(folder: Path) -> None:
-    from inference_container.faces import FaceRestorationNet, save_restorer
+def _save_face_restorer(folder: Path, name: str) -> None:
+    """GFPGAN v1.4 or CodeFormer in their real architectures (spandrel's classes) with random weights, saved
+    as the released `.pth` files are (`{"params_ema": state_dict}`). spandrel fixes GFPGAN's size (86 M
+    parameters); CodeFormer gets the smallest transformer spandrel still reads (its VQGAN is fixed)."""
+    import torch
 
-    # No face-detector weights ship offline (opencv-python-headless 5 has no Haar cascades), so the tiny
-    # restorer declares the full-frame detector; a real deployment puts a Haar XML or a YuNet ONNX beside it.
-    save_restorer(folder, FaceRestorationNet(channels=8), detector="full-frame")
+    if name == "GFPGAN":
+        from spandrel.architectures.GFPGAN import GFPGAN
+
+        network = GFPGAN(
+            out_size=512, num_style_feat=512, channel_multiplier=2, decoder_load_path=None,
+            fix_decoder=False, num_mlp=8, input_is_latent=True, different_w=True, narrow=1, sft_half=True,
+        )
+        file = "GFPGANv1.4.pth"
+    else:
+        from spandrel_extra_arches.architectures.CodeFormer import CodeFormer
+
+        network = CodeFormer(
+            dim_embd=64, n_head=8, n_layers=1, codebook_size=64, latent_size=256, connect_list=["32", "64"],
+            fix_modules=["quantize", "generator"],
+        )
+        file = "codeformer.pth"
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save({"params_ema": network.state_dict()}, folder / file)
+
+
+def _save_upscaler(folder: Path, name: str) -> None:
+    """ESRGAN (RRDBNet, the original release's key names) or Real-ESRGAN's compact SRVGG network (its
+    release's `{"params": ...}` file), 4x, in their real architectures with a few hundred parameters."""
+    import torch
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if name == "ESRGAN_4x":
+        from spandrel.architectures.ESRGAN import ESRGAN
+
+        network = ESRGAN(in_nc=3, out_nc=3, num_filters=8, num_blocks=1, scale=4)
+        torch.save(network.state_dict(), folder / "ESRGAN_4x.pth")
+        return
+    from spandrel.architectures.Compact import Compact
+
+    network = Compact(num_in_ch=3, num_out_ch=3, num_feat=8, num_conv=2, upscale=4)
+    torch.save({"params": network.state_dict()}, folder / "realesr-general-x4v3.pth")
 
 
 def build_tiny_catalog(root: Path, *, names: Iterable[str] = DEFAULT_NAMES) -> Path:
@@ -330,7 +379,8 @@ def build_tiny_catalog(root: Path, *, names: Iterable[str] = DEFAULT_NAMES) -> P
         if name not in _KNOWN:
             raise ValueError(f"no tiny recipe for {name!r}; known: {sorted(_KNOWN)}")
         family, base, aliases = _KNOWN[name]
-        folder = root / name
+        extra = _SPANDREL.get(name, {})
+        folder = root / str(extra.get("path", name))
         marker = folder / ".complete"
         if not marker.exists() or marker.read_text() != TINY_VERSION:
             if folder.exists():
@@ -344,7 +394,8 @@ def build_tiny_catalog(root: Path, *, names: Iterable[str] = DEFAULT_NAMES) -> P
                     f, safe_serialization=True
                 ),
                 "controlnet": lambda f, b=base: _save_controlnet(f, b),
-                "face-restorer": _save_face_restorer,
+                "face-restorer": lambda f, n=name: _save_face_restorer(f, n),
+                "upscaler": lambda f, n=name: _save_upscaler(f, n),
                 "safety-checker": _save_safety_checker,
                 "lora": lambda f, b=base: _save_lora(f, b),
                 "embedding": lambda f, b=base: _save_embedding(f, b),
@@ -352,7 +403,8 @@ def build_tiny_catalog(root: Path, *, names: Iterable[str] = DEFAULT_NAMES) -> P
             builders[family](folder)
             marker.write_text(TINY_VERSION)
         short_hash = f"{sum(map(ord, name)) * 2654435761 % 16**10:010x}"
-        entry = {"name": name, "family": family, "path": name, "hash": short_hash}
+        entry = {"name": name, "family": family, "path": folder.name, "hash": short_hash}
+        entry.update({k: v for k, v in extra.items() if k != "path"})
         if base:
             entry["base"] = base
         if aliases:

@@ -72,8 +72,10 @@ def fp16_variant(path: Path, dtype: torch.dtype) -> str | None:
 
 def device_bytes(path: Path, dtype: torch.dtype, variant: str | None = None) -> int:
     """Bytes the weights at `path` take once loaded with floats in `dtype` (exact for safetensors; `.bin`
-    pickles are counted at their file size, scaled from fp32)."""
+    and `.pth` pickles are counted at their file size, scaled from fp32)."""
     size = torch.empty((), dtype=dtype).element_size()
+    if path.is_file() and path.suffix != ".safetensors":  # a pickled checkpoint (spandrel's .pth)
+        return path.stat().st_size * size // 4
     files = weight_files(path, variant)
     total = 0
     for file in files:
@@ -82,7 +84,8 @@ def device_bytes(path: Path, dtype: torch.dtype, variant: str | None = None) -> 
             item = size if stored in FLOATING else ITEM_BYTES.get(stored, 4)
             total += math.prod(info["shape"]) * item
     if not files and path.is_dir():
-        total = sum(f.stat().st_size for f in path.rglob("*.bin")) * size // 4
+        pickles = [*path.rglob("*.bin"), *path.rglob("*.pth")]
+        total = sum(f.stat().st_size for f in pickles) * size // 4
     return total
 
 

@@ -18,8 +18,10 @@ LOCAL_STYLES = (
 
 
 def local_catalog(endpoint_prefix: str = "sdapi") -> Catalog:
-    """Pool `sdxl` (default): SDXL base, refiner, VAE, CodeFormer. Pool `sd15`: SD 1.5, canny ControlNet,
-    CodeFormer. Endpoint names are `{endpoint_prefix}-{pool}`."""
+    """Pool `sdxl` (default): SDXL base, refiner, VAE. Pool `sd15`: SD 1.5, canny ControlNet. Both: the
+    CodeFormer and GFPGAN face restorers and the ESRGAN_4x and R-ESRGAN General 4xV3 upscalers (tiny random
+    weights in their real architectures), a LoRA and an embedding of their family. Endpoint names are
+    `{endpoint_prefix}-{pool}`."""
     models = (
         ModelEntry(
             name="sd_xl_base_1.0",
@@ -40,7 +42,20 @@ def local_catalog(endpoint_prefix: str = "sdapi") -> Catalog:
             path="sdxl_vae",
             aliases=("sdxl_vae.safetensors",),
         ),
-        ModelEntry(name="CodeFormer", family=Family.FACE_RESTORER, path="CodeFormer"),
+        ModelEntry(
+            name="CodeFormer", family=Family.FACE_RESTORER, path="CodeFormer", architecture="CodeFormer"
+        ),
+        ModelEntry(name="GFPGAN", family=Family.FACE_RESTORER, path="GFPGAN", architecture="GFPGAN"),
+        ModelEntry(
+            name="ESRGAN_4x", family=Family.UPSCALER, path="ESRGAN_4x", architecture="ESRGAN", scale=4
+        ),
+        ModelEntry(
+            name="R-ESRGAN General 4xV3",
+            family=Family.UPSCALER,
+            path="realesr-general-x4v3",
+            architecture="Compact",
+            scale=4,
+        ),
         ModelEntry(
             name="v1-5-pruned-emaonly",
             family=Family.SD15,
@@ -87,6 +102,9 @@ def local_catalog(endpoint_prefix: str = "sdapi") -> Catalog:
                 "sd_xl_refiner_1.0",
                 "sdxl_vae",
                 "CodeFormer",
+                "GFPGAN",
+                "ESRGAN_4x",
+                "R-ESRGAN General 4xV3",
                 "sd_xl_offset_example-lora_1.0",
                 "unaestheticXLv31",
             ),
@@ -99,6 +117,9 @@ def local_catalog(endpoint_prefix: str = "sdapi") -> Catalog:
                 "v1-5-pruned-emaonly",
                 "control_v11p_sd15_canny",
                 "CodeFormer",
+                "GFPGAN",
+                "ESRGAN_4x",
+                "R-ESRGAN General 4xV3",
                 "add_detail",
                 "easynegative",
             ),

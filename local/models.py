@@ -43,10 +43,11 @@ def tiny_models(cache: Path, endpoint_prefix: str) -> ModelSetup:
     root.mkdir(parents=True, exist_ok=True)
     catalog = local_catalog(endpoint_prefix)
     names = [entry.name for entry in catalog.models]
+    folders = [entry.path or entry.name for entry in catalog.models]
     with open(root / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         fresh = (
-            not all((root / name / ".complete").exists() for name in names)
+            not all((root / folder / ".complete").exists() for folder in folders)
             or not (root / "catalog.json").exists()
         )
         if fresh:

@@ -21,6 +21,9 @@ class Family(StrEnum):
     CONTROLNET = "controlnet"
     VAE = "vae"
     FACE_RESTORER = "face-restorer"
+    """GFPGAN or CodeFormer weights, loaded through spandrel (`architecture` says which)."""
+    UPSCALER = "upscaler"
+    """An image upscaler spandrel recognises from its weights (ESRGAN, Real-ESRGAN, SwinIR, ...)."""
     SAFETY_CHECKER = "safety-checker"
     LORA = "lora"
     """A LoRA (`<lora:name:weight>` in prompts, v3 `lora_model`); `base` is the checkpoint family it fits."""
@@ -50,6 +53,15 @@ class ModelEntry(BaseModel):
         default=None, description="Display title (A1111 `title`); defaults to the name."
     )
     aliases: tuple[str, ...] = Field(default=(), description="Other names accepted for this model.")
+    architecture: str | None = Field(
+        default=None,
+        description="Upscalers and face restorers: spandrel's architecture id (`ESRGAN`, `RealCUGAN`, "
+        "`GFPGAN`, `CodeFormer`, ...); GFPGAN and CodeFormer pick the extras' `gfpgan_visibility` and "
+        "`codeformer_visibility` restorers.",
+    )
+    scale: int | None = Field(
+        default=None, ge=1, le=16, description="Upscalers: the model's scale factor (A1111 `scale`)."
+    )
 
     def fits(self, checkpoint_family: Family) -> bool:
         """Whether this add-on (ControlNet, VAE, LoRA, embedding) fits a checkpoint of the given family."""
