@@ -162,9 +162,9 @@ def _square(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
     cx, cy = x + w / 2, y + h / 2
     half = max(w, h) * (0.5 + MARGIN)
     half = min(half, width / 2, height / 2)
-    x0 = int(round(min(max(cx - half, 0), width - 2 * half)))
-    y0 = int(round(min(max(cy - half, 0), height - 2 * half)))
-    side = int(round(2 * half))
+    x0 = round(min(max(cx - half, 0), width - 2 * half))
+    y0 = round(min(max(cy - half, 0), height - 2 * half))
+    side = round(2 * half)
     return x0, y0, min(width, x0 + side), min(height, y0 + side)
 
 

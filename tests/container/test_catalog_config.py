@@ -1,19 +1,16 @@
-"""The model catalog (catalog.json or a scan), the typed configuration, and the pluggable face restorer."""
+"""The model catalog (catalog.json or a scan) and the typed configuration."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from inference_container.catalog import ModelCatalog
 from inference_container.config import ContainerConfig
 from inference_container.errors import InvalidJob
-from inference_container.faces import FaceRestorationNet, HaarDetector, load_restorer, save_restorer
 from sdapi.schema.catalog import Family
 
 pytestmark = pytest.mark.container
@@ -30,6 +27,12 @@ def test_catalog_json_lists_the_local_mode_models_with_their_aliases(model_root)
     assert all((model_root / entry["path"]).is_dir() for entry in entries)
 
 
+def test_catalog_json_records_the_spandrel_architecture_and_scale(catalog):
+    upscaler = catalog.find("R-ESRGAN General 4xV3")
+
+    assert (upscaler.family, upscaler.architecture, upscaler.scale) == (Family.UPSCALER, "Compact", 4)
+
+
 def test_without_catalog_json_the_root_is_scanned(model_root, tmp_path: Path):
     for name in (
         "sd_xl_base_1.0",
@@ -38,6 +41,7 @@ def test_without_catalog_json_the_root_is_scanned(model_root, tmp_path: Path):
         "CodeFormer",
         "control_v11p_sd15_canny",
         "v1-5-pruned-emaonly",
+        "ESRGAN_4x",
     ):
         (tmp_path / name).symlink_to(model_root / name, target_is_directory=True)
     (tmp_path / "notes.txt").write_text("not a model")
@@ -52,7 +56,16 @@ def test_without_catalog_json_the_root_is_scanned(model_root, tmp_path: Path):
         "CodeFormer": (Family.FACE_RESTORER, None),
         "control_v11p_sd15_canny": (Family.CONTROLNET, Family.SD15),
         "v1-5-pruned-emaonly": (Family.SD15, None),
+        "ESRGAN_4x": (Family.UPSCALER, None),
     }
+
+
+def test_a_scanned_spandrel_model_gets_its_architecture_from_the_weights(model_root, tmp_path):
+    (tmp_path / "4x-thing.pth").symlink_to(model_root / "ESRGAN_4x" / "ESRGAN_4x.pth")
+
+    (entry,) = ModelCatalog.load(tmp_path).entries
+
+    assert (entry.name, entry.architecture, entry.scale) == ("4x-thing", "ESRGAN", 4)
 
 
 def test_an_empty_root_says_what_to_add(tmp_path):
@@ -96,19 +109,3 @@ def test_config_defaults_follow_the_architecture_page():
     assert config.compiles() == (config.torch_device().type == "cuda")
     assert config.progress_interval_s == 1.0
     assert config.torch_dtype() == (torch.float16 if torch.cuda.is_available() else torch.float32)
-
-
-def test_face_restorer_round_trips_and_blends_each_face(tmp_path):
-    save_restorer(tmp_path, FaceRestorationNet(channels=4), detector="full-frame", size=32)
-    restorer = load_restorer("test", tmp_path, torch.device("cpu"), torch.float32)
-    image = Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 40, 3), dtype=np.uint8))
-
-    restored = restorer.restore(image)
-
-    assert restored.size == image.size
-    assert not np.array_equal(np.asarray(restored), np.asarray(image))
-
-
-def test_a_haar_detector_without_a_cascade_says_where_to_put_it(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"haarcascade_frontalface_default\.xml"):
-        HaarDetector(tmp_path / "missing.xml")

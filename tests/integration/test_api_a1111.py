@@ -137,6 +137,7 @@ def test_listings(env):
         "sd-vae",
         "options",
         "upscalers",
+        "latent-upscale-modes",
         "face-restorers",
         "embeddings",
         "scripts",

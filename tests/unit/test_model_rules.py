@@ -16,7 +16,8 @@ ENTRIES = (
     ModelEntry(name="sd_xl_refiner_1.0", family="sdxl-refiner"),
     ModelEntry(name="sdxl_vae", family="vae", base="sdxl"),
     ModelEntry(name="control_v11p_sd15_canny", family="controlnet", base="sd15"),
-    ModelEntry(name="CodeFormer", family="face-restorer"),
+    ModelEntry(name="CodeFormer", family="face-restorer", architecture="CodeFormer"),
+    ModelEntry(name="ESRGAN_4x", family="upscaler", architecture="ESRGAN", scale=4),
 )
 
 
@@ -144,3 +145,45 @@ def test_every_problem_is_reported_first_one_first(make_job):
 
     assert describe(problems).startswith("model: checkpoint 'nope'")
     assert "; vae: VAE 'missing'" in describe(problems)
+
+
+@pytest.mark.parametrize("upscaler", ["Latent (bicubic antialiased)", "Lanczos", "None", "ESRGAN_4x"])
+def test_hires_takes_latent_modes_builtins_and_catalog_upscalers(make_job, upscaler):
+    assert reasons(make_job(hires={"upscaler": upscaler})) == {}
+
+
+def test_an_unknown_hires_upscaler_lists_what_is_available(make_job):
+    found = reasons(make_job(hires={"upscaler": "SwinIR 4x"}))
+
+    assert found["hires.upscaler"].startswith("unknown upscaler 'SwinIR 4x'; available: ['Latent', ")
+    assert found["hires.upscaler"].endswith("'None', 'Lanczos', 'Nearest', 'ESRGAN_4x']")
+
+
+def test_a_model_upscaler_is_resolved_for_the_worker(make_job):
+    choice, _ = check_models(make_job(hires={"upscaler": "ESRGAN_4x"}), Models())
+
+    assert choice.upscalers["ESRGAN_4x"].scale == 4
+
+
+def test_the_hires_checkpoint_must_be_of_the_base_family(make_job):
+    found = reasons(make_job(hires={"checkpoint": "v1-5-pruned-emaonly"}))
+
+    assert found["hires.checkpoint"] == "v1-5-pruned-emaonly is sd15 but sd_xl_base_1.0 is sdxl"
+
+
+def test_extras_cannot_upscale_in_latent_space(make_job, png_b64):
+    job = make_job(task="extras", init_images=[png_b64], extras={"upscale": {"upscaler": "Latent"}})
+
+    assert reasons(job)["extras.upscale.upscaler"].startswith("unknown upscaler 'Latent'")
+
+
+def test_extras_face_restoration_needs_that_architecture(make_job, png_b64):
+    extras = {"gfpgan_visibility": 0.5, "codeformer_visibility": 1}
+    job = make_job(task="extras", init_images=[png_b64], extras=extras)
+
+    choice, problems = check_models(job, Models())
+
+    assert [str(p) for p in problems] == [
+        "extras.gfpgan_visibility: this deployment has no GFPGAN face restorer"
+    ]
+    assert choice.codeformer.name == "CodeFormer"

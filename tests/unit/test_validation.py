@@ -84,7 +84,7 @@ def test_the_matching_sd15_pair_is_accepted(make_job, settings, png_b64):
         ({"batch_size": 8, "n_iter": 4}, "n_iter", "batch_size x n_iter"),
         ({"prompt": "x" * 9000}, "prompt", "at most 8000"),
         ({"safety_checker": True}, "safety_checker", "no safety checker"),
-        ({"face_restorer": "GFPGAN", "restore_faces": True}, "face_restorer", "not in this deployment"),
+        ({"face_restorer": "Restorer2", "restore_faces": True}, "face_restorer", "not in this deployment"),
     ],
 )
 def test_each_rule_names_its_field(make_job, settings, overrides, field, words):

@@ -35,6 +35,8 @@ class Task(StrEnum):
     TXT2IMG = "txt2img"
     IMG2IMG = "img2img"
     INPAINT = "inpaint"
+    EXTRAS = "extras"
+    """A1111's extras (`extra-single-image`, `extra-batch-images`): upscale, restore faces; no diffusion."""
 
 
 class Dialect(StrEnum):
@@ -188,6 +190,59 @@ class ControlNetUnit(_Strict):
         return self
 
 
+class Hires(_Strict):
+    """A1111's hires fix (txt2img): first pass, upscale, then an img2img pass at the larger size."""
+
+    scale: float = Field(default=2.0, ge=1, le=8, description="`hr_scale`: used when no resize side is set.")
+    resize_x: int = Field(default=0, ge=0, le=MAX_SIDE, description="`hr_resize_x` (0: from the scale).")
+    resize_y: int = Field(default=0, ge=0, le=MAX_SIDE, description="`hr_resize_y` (0: from the scale).")
+    upscaler: str = Field(
+        default="Latent",
+        description="`hr_upscaler`: a Latent mode (`GET /sdapi/v1/latent-upscale-modes`) or an upscaler "
+        "(`GET /sdapi/v1/upscalers`).",
+    )
+    steps: int = Field(default=0, ge=0, le=150, description="`hr_second_pass_steps` (0: the first pass's).")
+    denoising_strength: float = Field(
+        default=0.75, ge=0, le=1, description="Strength of the second pass (0: upscale only)."
+    )
+    prompt: str | None = Field(default=None, max_length=20000, description="`hr_prompt` (None: the same).")
+    negative_prompt: str | None = Field(default=None, max_length=20000, description="`hr_negative_prompt`.")
+    sampler: str | None = Field(default=None, description="`hr_sampler_name` (None: the first pass's).")
+    scheduler: str | None = Field(default=None, description="`hr_scheduler` (None: the first pass's).")
+    checkpoint: str | None = Field(
+        default=None, description="`hr_checkpoint_name`: the second pass's checkpoint (same family)."
+    )
+
+
+class Upscale(_Strict):
+    """A1111's extras upscale (`scripts/postprocessing_upscale.py`)."""
+
+    scale: float = Field(default=2.0, ge=1, le=8, description="`upscaling_resize`: scale by this factor.")
+    width: int | None = Field(
+        default=None, ge=64, le=MAX_SIDE, description="`upscaling_resize_w` (with `height`: scale to)."
+    )
+    height: int | None = Field(default=None, ge=64, le=MAX_SIDE, description="`upscaling_resize_h`.")
+    crop: bool = Field(default=True, description="`upscaling_crop`: scale to covers, then crops to fit.")
+    upscaler: str = Field(default="None", description="`upscaler_1` (`GET /sdapi/v1/upscalers`).")
+    upscaler_2: str = Field(default="None", description="`upscaler_2`, blended over the first.")
+    upscaler_2_visibility: float = Field(default=0, ge=0, le=1, description="`extras_upscaler_2_visibility`.")
+
+    @property
+    def scale_to(self) -> bool:
+        return self.width is not None and self.height is not None
+
+
+class Extras(_Strict):
+    """A1111's postprocessing, in its order: upscale, then GFPGAN, then CodeFormer."""
+
+    upscale: Upscale | None = None
+    gfpgan_visibility: float = Field(default=0, ge=0, le=1, description="GFPGAN blended in at this much.")
+    codeformer_visibility: float = Field(default=0, ge=0, le=1, description="CodeFormer blended in.")
+    codeformer_weight: float = Field(
+        default=0, ge=0, le=1, description="CodeFormer weight (0 = maximum effect, 1 = minimum effect)."
+    )
+
+
 class OutputOptions(_Strict):
     format: str = Field(default="png", pattern=r"^png$", description="Image format written to S3.")
     prefix: str = Field(
@@ -325,6 +380,18 @@ class Job(_Strict):
     face_restorer: str | None = Field(
         default=None, description="Face-restoration model used when restore_faces."
     )
+    codeformer_weight: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="A1111 `code_former_weight`: CodeFormer's weight when `restore_faces` runs CodeFormer.",
+    )
+    hires: Hires | None = Field(default=None, description="Hires fix (txt2img only).")
+    extras: Extras | None = Field(
+        default=None,
+        description="Postprocessing of each image: the whole job for task `extras`, after generation "
+        "otherwise (v3 `upscale`).",
+    )
     safety_checker: bool = False
 
     output: OutputOptions
@@ -362,6 +429,10 @@ class Job(_Strict):
             raise ValueError("inpaint needs a mask")
         if self.task == Task.TXT2IMG and self.mask is not None:
             raise ValueError("txt2img takes no mask")
+        if self.task == Task.EXTRAS and (not self.init_images or self.extras is None):
+            raise ValueError("extras needs at least one image and what to do with it")
+        if self.hires is not None and self.task != Task.TXT2IMG:
+            raise ValueError("hires fix is for txt2img")
         return self
 
     @property

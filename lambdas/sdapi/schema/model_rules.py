@@ -8,7 +8,9 @@ with the same words. Each problem names a canonical `Job` field path.
 The rules: every named model exists and is of the right family; the VAE fits the checkpoint's family; a
 refiner needs an SDXL base; each ControlNet fits the checkpoint's family and uses a preprocessor the
 container implements; canny thresholds are 1-255; a txt2img ControlNet unit carries its image; face
-restoration needs a restorer and the safety checker a checker model; inpainting cannot upscale latents.
+restoration needs a restorer and the safety checker a checker model; inpainting cannot upscale latents;
+hires fix and extras name upscalers that exist (a Latent mode, a built-in or a catalog upscaler), a hires
+checkpoint of the base's family, and GFPGAN / CodeFormer restorers when their visibility is above 0.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Protocol
 from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Family, ModelEntry
 from sdapi.schema.defaults import CANNY_THRESHOLDS
 from sdapi.schema.job import ControlNetUnit, Job, ResizeMode, Task
+from sdapi.schema.upscaling import BUILTIN_UPSCALERS, LATENT_UPSCALE_MODES
 
 PREPROCESSORS = ("none", "canny")
 """ControlNet preprocessors the container implements (`ControlNetUnit.module`)."""
@@ -69,6 +72,11 @@ class ModelChoice:
     controlnets: list[ModelEntry | None] = field(default_factory=list)
     face_restorer: ModelEntry | None = None
     safety_checker: ModelEntry | None = None
+    hires_checkpoint: ModelEntry | None = None
+    upscalers: dict[str, ModelEntry] = field(default_factory=dict)
+    """Model upscalers by the name the job uses (built-in and latent upscalers need no model)."""
+    gfpgan: ModelEntry | None = None
+    codeformer: ModelEntry | None = None
 
 
 def canny_thresholds(low: float | None, high: float | None) -> tuple[float, float]:
@@ -95,6 +103,8 @@ def check_models(job: Job, source: ModelSource) -> tuple[ModelChoice, list[Probl
     ]
     choice.face_restorer = rules.face_restorer(job)
     choice.safety_checker = rules.safety_checker(job)
+    rules.hires(job, choice)
+    rules.extras(job, choice)
     rules.problems += shape_problems(job)
     return choice, rules.problems
 
@@ -206,6 +216,53 @@ class _Rules:
         what = "face restorer"
         entry = self.lookup(job.face_restorer, "face_restorer", {Family.FACE_RESTORER}, what)
         return self.served(entry, "face_restorer", what) if entry else None
+
+    def upscaler(self, name: str, field: str, choice: ModelChoice, latent: bool) -> None:
+        """A built-in upscaler, a Latent mode (hires fix only) or a catalog upscaler, noted in `choice`."""
+        if name in BUILTIN_UPSCALERS or (latent and name in LATENT_UPSCALE_MODES):
+            return
+        entry = self.source.find(name)
+        if entry is None or entry.family != Family.UPSCALER:
+            names = [*BUILTIN_UPSCALERS, *(e.name for e in self.source.available(Family.UPSCALER))]
+            if latent:
+                names = [*LATENT_UPSCALE_MODES, *names]
+            self.add(field, f"unknown upscaler {name!r}; available: {names}")
+            return
+        choice.upscalers[name] = self.served(entry, field, "upscaler")
+
+    def hires(self, job: Job, choice: ModelChoice) -> None:
+        if job.hires is None:
+            return
+        self.upscaler(job.hires.upscaler, "hires.upscaler", choice, latent=True)
+        if job.hires.checkpoint:
+            field = "hires.checkpoint"
+            entry = self.lookup(job.hires.checkpoint, field, CHECKPOINT_FAMILIES, "checkpoint")
+            base = choice.checkpoint
+            if entry is not None and base is not None and entry.family != base.family:
+                families = f"{entry.family.value} but {base.name} is {base.family.value}"
+                self.add(field, f"{entry.name} is {families}")
+            elif entry is not None:
+                choice.hires_checkpoint = self.served(entry, field, "checkpoint")
+
+    def by_architecture(self, architecture: str, field: str) -> ModelEntry | None:
+        found = [e for e in self.source.available(Family.FACE_RESTORER) if e.architecture == architecture]
+        if not found:
+            self.add(field, f"this deployment has no {architecture} face restorer")
+            return None
+        return found[0]
+
+    def extras(self, job: Job, choice: ModelChoice) -> None:
+        extras = job.extras
+        if extras is None:
+            return
+        if extras.upscale is not None:
+            self.upscaler(extras.upscale.upscaler, "extras.upscale.upscaler", choice, latent=False)
+            if extras.upscale.upscaler_2_visibility > 0:
+                self.upscaler(extras.upscale.upscaler_2, "extras.upscale.upscaler_2", choice, latent=False)
+        if extras.gfpgan_visibility > 0:
+            choice.gfpgan = self.by_architecture("GFPGAN", "extras.gfpgan_visibility")
+        if extras.codeformer_visibility > 0:
+            choice.codeformer = self.by_architecture("CodeFormer", "extras.codeformer_visibility")
 
     def safety_checker(self, job: Job) -> ModelEntry | None:
         if not job.safety_checker:

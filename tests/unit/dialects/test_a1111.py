@@ -192,6 +192,26 @@ def test_error_shapes():
     assert "width" in body["errors"]
 
 
+def test_upscalers_are_the_builtins_then_the_catalog_models():
+    listed = a1111.listing("upscalers", CATALOG)
+
+    assert [u["name"] for u in listed] == ["None", "Lanczos", "Nearest", "ESRGAN_4x", "R-ESRGAN General 4xV3"]
+    assert listed[3] == {
+        "name": "ESRGAN_4x",
+        "model_name": "ESRGAN_4x",
+        "model_path": "ESRGAN_4x",
+        "model_url": None,
+        "scale": 4,
+    }
+
+
+def test_latent_upscale_modes_are_a1111s():
+    assert [m["name"] for m in a1111.listing("latent-upscale-modes", CATALOG)] == [
+        "Latent", "Latent (antialiased)", "Latent (bicubic)", "Latent (bicubic antialiased)",
+        "Latent (nearest)", "Latent (nearest-exact)",
+    ]
+
+
 def test_listings_come_from_the_catalog():
     assert {m["model_name"] for m in a1111.sd_models_listing(CATALOG)} == {
         "sd_xl_base_1.0",
@@ -200,7 +220,7 @@ def test_listings_come_from_the_catalog():
     }
     assert a1111.sd_vae_listing(CATALOG) == [{"model_name": "sdxl_vae", "filename": "sdxl_vae"}]
     assert a1111.options_listing(CATALOG)["sd_model_checkpoint"] == "sd_xl_base_1.0"
-    assert [r["name"] for r in a1111.face_restorers_listing(CATALOG)] == ["CodeFormer"]
+    assert [r["name"] for r in a1111.face_restorers_listing(CATALOG)] == ["CodeFormer", "GFPGAN"]
     schedulers = {s["name"] for s in a1111.schedulers_listing()}
     assert "karras" in schedulers
     assert "align_your_steps" not in schedulers

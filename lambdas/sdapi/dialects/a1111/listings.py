@@ -10,6 +10,10 @@ from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Catalog, Family
 from sdapi.schema.defaults import CANNY_THRESHOLDS
 from sdapi.schema.model_rules import PREPROCESSORS
 from sdapi.schema.samplers import SAMPLERS, SCHEDULE_LABELS, SCHEDULES
+from sdapi.schema.upscaling import BUILTIN_UPSCALERS, LATENT_UPSCALE_MODES
+
+BUILTIN_SCALE = 4
+"""A1111 lists its built-in upscalers with `UpscalerData`'s default scale, 4."""
 
 
 def samplers_listing() -> list[dict[str, Any]]:
@@ -63,9 +67,24 @@ def face_restorers_listing(catalog: Catalog) -> list[dict[str, Any]]:
     return [{"name": e.name, "cmd_dir": None} for e in catalog.models if e.family == Family.FACE_RESTORER]
 
 
-def upscalers_listing() -> list[dict[str, Any]]:
-    """Return `GET /sdapi/v1/upscalers`: only A1111's "None" entry (no upscalers are deployed)."""
-    return [{"name": "None", "model_name": None, "model_path": None, "model_url": None, "scale": 1}]
+def upscalers_listing(catalog: Catalog) -> list[dict[str, Any]]:
+    """Return `GET /sdapi/v1/upscalers`: A1111's built-in `None`, `Lanczos` and `Nearest`, then every
+    upscaler of the catalog (`model_path` is where the container finds it under its model root)."""
+    builtins = [
+        {"name": name, "model_name": None, "model_path": None, "model_url": None, "scale": BUILTIN_SCALE}
+        for name in BUILTIN_UPSCALERS
+    ]
+    models = [
+        {"name": e.name, "model_name": e.name, "model_path": e.path, "model_url": None, "scale": e.scale}
+        for e in catalog.models
+        if e.family == Family.UPSCALER
+    ]
+    return builtins + models
+
+
+def latent_upscale_modes_listing() -> list[dict[str, Any]]:
+    """Return `GET /sdapi/v1/latent-upscale-modes`: hires fix's latent upscalers."""
+    return [{"name": name} for name in LATENT_UPSCALE_MODES]
 
 
 def options_listing(catalog: Catalog) -> dict[str, Any]:
@@ -79,6 +98,7 @@ def options_listing(catalog: Catalog) -> dict[str, Any]:
         "sd_vae": "Automatic",
         "CLIP_stop_at_last_layers": 1,
         "face_restoration_model": restorers[0]["name"] if restorers else None,
+        "code_former_weight": 0.5,
         "samples_format": "png",
         "sd_checkpoint_hash": default.hash if default else None,
     }
@@ -154,7 +174,11 @@ LISTINGS: dict[str, tuple[str, Callable[[Catalog], Any]]] = {
     "sd-vae": ("VAEs", sd_vae_listing),
     "options": ("Defaults (read-only)", options_listing),
     "face-restorers": ("Face restorers", face_restorers_listing),
-    "upscalers": ("Upscalers (none are deployed)", lambda _catalog: upscalers_listing()),
+    "upscalers": ("Upscalers: the built-in ones and the deployed models", upscalers_listing),
+    "latent-upscale-modes": (
+        "Hires fix's latent upscale modes",
+        lambda _catalog: latent_upscale_modes_listing(),
+    ),
     "embeddings": ("Textual-inversion embeddings (loaded and skipped)", embeddings_listing),
     "loras": ("LoRAs", loras_listing),
     "prompt-styles": ("Prompt styles of this deployment", prompt_styles_listing),

@@ -31,6 +31,7 @@ LISTINGS = (
     "sd-models",
     "sd-vae",
     "upscalers",
+    "latent-upscale-modes",
     "face-restorers",
     "embeddings",
     "loras",
