@@ -78,7 +78,9 @@ def infotext(job: Job, facts: GenerationFacts, seeds: list[int], subseeds: list[
             if job.seed_resize_from_w > 0 and job.seed_resize_from_h > 0
             else None
         ),
-        "Denoising strength": denoising_strength(job) if job.task != Task.TXT2IMG else None,
+        "Denoising strength": (
+            denoising_strength(job) if job.task != Task.TXT2IMG or job.hires is not None else None
+        ),
         "Mask blur": job.mask.blur if job.mask else None,
         "Clip skip": job.clip_skip if job.clip_skip > 1 else None,
         **facts.extra,
@@ -101,8 +103,35 @@ def _styled(job: Job, facts: GenerationFacts) -> tuple[str, str]:
 
 def denoising_strength(job: Job) -> float:
     if job.task == Task.TXT2IMG:
-        return 0
+        return job.hires.denoising_strength if job.hires is not None else 0
     return job.denoising_strength if job.denoising_strength is not None else DEFAULT_DENOISING_STRENGTH
+
+
+def hires_facts(job: Job, checkpoint: str | None) -> dict[str, Any]:
+    """A1111's hires-fix infotext entries, in the order `StableDiffusionProcessingTxt2Img.init` adds them
+    (`checkpoint`: the second pass's checkpoint title when the job names one)."""
+    hires = job.hires
+    if hires is None:
+        return {}
+    facts: dict[str, Any] = {}
+    if checkpoint:
+        facts["Hires checkpoint"] = checkpoint
+    if hires.sampler is not None and hires.sampler != job.sampler:
+        facts["Hires sampler"] = hires.sampler
+    if hires.scheduler is not None and schedule_key(hires.scheduler) != schedule_key(job.scheduler):
+        facts["Hires schedule type"] = SCHEDULE_LABELS.get(schedule_key(hires.scheduler), hires.scheduler)
+    if hires.prompt is not None and hires.prompt != job.prompt:
+        facts["Hires prompt"] = hires.prompt
+    if hires.negative_prompt is not None and hires.negative_prompt != job.negative_prompt:
+        facts["Hires negative prompt"] = hires.negative_prompt
+    if hires.resize_x == 0 and hires.resize_y == 0:
+        facts["Hires upscale"] = number(hires.scale)
+    else:
+        facts["Hires resize"] = f"{hires.resize_x}x{hires.resize_y}"
+    if hires.steps:
+        facts["Hires steps"] = hires.steps
+    facts["Hires upscaler"] = hires.upscaler
+    return facts
 
 
 def info_json(job: Job, facts: GenerationFacts, seeds: list[int], subseeds: list[int]) -> str:

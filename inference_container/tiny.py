@@ -333,15 +333,28 @@ def _save_face_restorer(folder: Path, name: str) -> None:
         from spandrel.architectures.GFPGAN import GFPGAN
 
         network = GFPGAN(
-            out_size=512, num_style_feat=512, channel_multiplier=2, decoder_load_path=None,
-            fix_decoder=False, num_mlp=8, input_is_latent=True, different_w=True, narrow=1, sft_half=True,
+            out_size=512,
+            num_style_feat=512,
+            channel_multiplier=2,
+            decoder_load_path=None,
+            fix_decoder=False,
+            num_mlp=8,
+            input_is_latent=True,
+            different_w=True,
+            narrow=1,
+            sft_half=True,
         )
         file = "GFPGANv1.4.pth"
     else:
         from spandrel_extra_arches.architectures.CodeFormer import CodeFormer
 
         network = CodeFormer(
-            dim_embd=64, n_head=8, n_layers=1, codebook_size=64, latent_size=256, connect_list=["32", "64"],
+            dim_embd=64,
+            n_head=8,
+            n_layers=1,
+            codebook_size=64,
+            latent_size=256,
+            connect_list=["32", "64"],
             fix_modules=["quantize", "generator"],
         )
         file = "codeformer.pth"

@@ -49,6 +49,17 @@ def destination(image: Image.Image, scale: float) -> tuple[int, int]:
     return int((image.width * scale) // 8 * 8), int((image.height * scale) // 8 * 8)
 
 
+def resize_with(upscaler: Upscaler, image: Image.Image, width: int, height: int) -> Image.Image:
+    """A1111's `images.resize_image(0, image, width, height, upscaler_name)`: upscale when the image is
+    smaller than asked, then resize to exactly `width` x `height` with Lanczos."""
+    scale = max(width / image.width, height / image.height)
+    if scale > 1.0:
+        image = upscaler.upscale(image, scale)
+    if image.size != (width, height):
+        image = image.resize((width, height), resample=Image.LANCZOS)
+    return image
+
+
 @dataclass
 class BuiltinUpscaler:
     """A1111's `None` (the image unchanged), `Lanczos` and `Nearest` (PIL resampling)."""

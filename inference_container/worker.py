@@ -6,10 +6,15 @@
     3. condition    init images, mask, ControlNet maps, seeds                        `steps/inputs.py`
                     and, with the job's LoRAs active, the prompts encoded            `conditioning/`
     4. denoise      per batch: seeded noise, base pass (and refiner pass)            `steps/denoise.py`
-    5. post-process per batch: restore faces, inpainting overlay, safety, infotext  `steps/postprocess.py`
+                    hires fix: first pass, upscale, second pass                      `steps/hires.py`
+    5. post-process per batch: restore faces, inpainting overlay, extras, safety,   `steps/postprocess.py`
+                    infotext
     6. store        per batch, PNGs (with their infotext) handed to the output writer,  `storage.py`
                     which encodes and uploads them while the next batch denoises; the job waits for its
                     writes (in order, the first failure fails it) → Manifest
+
+An extras job (A1111's `extra-single-image`) runs steps 1, 2 (its upscalers and restorers only), the extras
+(`extras.py`) on each input image, and 6.
 
 The worker's components are given to it: the catalog, the model cache, the LoRA and embedding libraries,
 the output store and the job tracking. It builds no clients and reads no environment.
@@ -20,22 +25,24 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import torch
 from PIL import Image
 
-from inference_container import conditioning
+from inference_container import conditioning, imaging
 from inference_container import controlnet as cn
 from inference_container.catalog import ModelCatalog
 from inference_container.embeddings import EmbeddingLibrary
 from inference_container.errors import JobError
+from inference_container.extras import describe_extras, postprocess_image
 from inference_container.loras import LoraLibrary
 from inference_container.pipelines import ModelCache
 from inference_container.steps.denoise import Denoiser
 from inference_container.steps.inputs import batches, prepare_inputs
-from inference_container.steps.load import load_models
-from inference_container.steps.plan import Plan, make_plan
+from inference_container.steps.load import load_models, load_postprocessors
+from inference_container.steps.plan import Plan, hires_job, make_plan
 from inference_container.steps.postprocess import Ran, describe, postprocess
 from inference_container.steps.progress import Progress
 from inference_container.storage import (
@@ -46,7 +53,7 @@ from inference_container.storage import (
     OutputStore,
     OutputWriter,
 )
-from sdapi.schema.job import Job
+from sdapi.schema.job import Job, Task
 from sdapi.schema.manifest import Manifest, Timings
 
 log = logging.getLogger(__name__)
@@ -157,26 +164,38 @@ class Worker:
         batch goes to `on_batch(index of its first image, images, infotexts)`."""
         # 1. plan
         plan = self.plan(job)
+        if job.task == Task.EXTRAS:
+            return self._extras(job, plan, on_batch)
         # 2. load
-        loaded = load_models(plan, self.models, self.embeddings)
+        loaded = load_models(plan, self.models, self.embeddings, job)
         # 3. conditioning: the inputs now, the prompts once the LoRAs are active
         inputs = prepare_inputs(job)
         progress = Progress(job, tracker, deadline)
         t0 = time.perf_counter()
         lora_before = self.loras.read_seconds
         images: list[Image.Image] = []
-        with (
-            self.loras.applied(loaded.checkpoint.pipe, plan.loras),
-            cn.soft_injection(loaded.controlnets, inputs.control),
-        ):
+        with ExitStack() as active:
+            active.enter_context(self.loras.applied(loaded.checkpoint.pipe, plan.loras))
+            if loaded.hires_checkpoint is not None:
+                active.enter_context(self.loras.applied(loaded.hires_checkpoint.pipe, plan.loras))
+            active.enter_context(cn.soft_injection(loaded.controlnets, inputs.control))
             lora_s = time.perf_counter() - t0
             prompts = conditioning.condition_job(job, plan.text, loaded.checkpoint, loaded.refiner)
+            hires_prompts = None
+            if job.hires is not None and plan.hires_text is not None:
+                second = loaded.hires_checkpoint or loaded.checkpoint
+                hires_prompts = conditioning.condition_job(
+                    hires_job(job), plan.hires_text, second, loaded.refiner
+                )
             encode_s = time.perf_counter() - t0 - lora_s
+            ran = Ran(loaded, inputs, prompts)
             described = describe(
-                job, plan, Ran(loaded, inputs, prompts), self.catalog, job.batch_size * job.n_iter
+                job, plan, ran, self.catalog, job.batch_size * job.n_iter, describe_extras(job.extras)
             )
             # 4. denoise and 5. post-process, batch by batch
-            denoiser = Denoiser(job, loaded, prompts, inputs, progress, self.models.device)
+            denoiser = Denoiser(
+                job, loaded, prompts, inputs, progress, self.models.device, hires_prompts=hires_prompts
+            )
             nsfw: list[bool] = []
             maps: list[Image.Image] = []
             for batch in batches(job, inputs):
@@ -203,6 +222,32 @@ class Worker:
             nsfw=nsfw,
             steps_run=progress.steps_run,
             timings=timings,
+        )
+
+
+    def _extras(self, job: Job, plan: Plan, on_batch) -> Generated:
+        """An extras job: each input image through A1111's postprocessing; `info` is its infotext."""
+        assert job.extras is not None
+        before = self.models.load_seconds
+        post = load_postprocessors(plan, self.models, job)
+        load_s = self.models.load_seconds - before
+        t0 = time.perf_counter()
+        images: list[Image.Image] = []
+        texts: list[str] = []
+        for i, data in enumerate(job.init_images):
+            done = postprocess_image(imaging.decode_image(data, f"init_images[{i}]"), job.extras, post)
+            if on_batch is not None:
+                on_batch(i, [done.image], [done.infotext])
+            images.append(done.image)
+            texts.append(done.infotext)
+        return Generated(
+            images=images,
+            maps=[],
+            info=texts[0] if texts else "",
+            infotexts=texts,
+            nsfw=[False] * len(images),
+            steps_run=0,
+            timings={"load_s": load_s, "inference_s": time.perf_counter() - t0},
         )
 
 

@@ -1,6 +1,8 @@
 """Step 4 of a job, denoise: for each batch, the seeded initial noise, the base pass of the task's pipeline
 (txt2img, img2img or inpaint, with ControlNet when the job has units) and, with a refiner, the refiner's pass
-from `switch_at` on, both following A1111's semantics."""
+from `switch_at` on, both following A1111's semantics. With hires fix (txt2img): the first pass, the upscale
+(`steps/hires.py`), then the img2img pass at the larger size, where the refiner takes over at `switch_at`
+(A1111's default `hires_fix_refiner_pass`: "second pass")."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from inference_container import imaging, samplers, seeds
 from inference_container.conditioning import JobConditioning
 from inference_container.pipelines import LoadedCheckpoint
 from inference_container.seeds import ImageNoise
+from inference_container.steps import hires as hires_fix
 from inference_container.steps import latents
 from inference_container.steps.inputs import Batch, JobInputs
 from inference_container.steps.load import LoadedModels
@@ -36,6 +39,8 @@ class Denoiser:
     inputs: JobInputs
     progress: Progress
     device: torch.device
+    hires_prompts: JobConditioning | None = None
+    """Hires fix's second-pass prompts, encoded by the second pass's checkpoint."""
 
     def run(self, batch: Batch) -> list[Image.Image]:
         """The batch's images (none when the job was stopped between the base and the refiner pass).
@@ -55,6 +60,8 @@ class Denoiser:
     def _run(self, batch: Batch, *, start: float, weight: float) -> list[Image.Image]:
         """One pipeline call (two with a refiner) covering [start, start + weight] of the iteration."""
         job, refiner = self.job, self.models.refiner
+        if job.hires is not None:
+            return self._run_hires(batch, start=start, weight=weight)
         noise = latents.batch_noise(job, batch.seeds, batch.subseeds, self.device)
         initial = noise.first()
         pipe = self._pipeline(self.models.checkpoint, job.task, noise, controlnet=self.models.controlnet)
@@ -71,14 +78,86 @@ class Denoiser:
         self.progress.phase(batch.iteration, start + weight * switch, weight * (1.0 - switch))
         return self._refine(refiner, base_latents, batch, noise, switch)
 
+    def _run_hires(self, batch: Batch, *, start: float, weight: float) -> list[Image.Image]:
+        """Hires fix: the first pass at the job's size, the upscale, then the img2img pass (base, and the
+        refiner from `switch_at` on) at the target size, its noise from new streams of the same seeds for the
+        larger latents (A1111's hires `ImageRNG`); denoising strength 0 upscales only."""
+        job, hires = self.job, self.job.hires
+        assert hires is not None and self.hires_prompts is not None
+        noise = latents.batch_noise(job, batch.seeds, batch.subseeds, self.device)
+        pipe = self._pipeline(self.models.checkpoint, Task.TXT2IMG, noise)
+        latent = hires_fix.is_latent(job)
+        steps = hires.steps or job.steps
+        second_steps = int(steps * hires.denoising_strength)
+        first_share = job.steps / (job.steps + second_steps)
+        self.progress.phase(batch.iteration, start, weight * first_share)
+        arguments = self._base_arguments(pipe, batch, noise.first())
+        first = pipe(**arguments, output_type="latent" if latent else "pil").images
+        if self.progress.stopped:
+            return []
+        if latent:
+            image = hires_fix.upscale_latents(first, job)
+        else:
+            image = hires_fix.upscale_images(first, job, self.models.post.upscalers[hires.upscaler])
+        if second_steps == 0:
+            return hires_fix.decode(pipe, image) if latent else image
+        checkpoint = self.models.hires_checkpoint or self.models.checkpoint
+        second_job = hires_fix.second_pass_job(job)
+        hires_noise = hires_fix.second_pass_noise(job, batch.seeds, batch.subseeds, self.device)
+        second = self._pipeline(checkpoint, Task.IMG2IMG, hires_noise, job=second_job)
+        latents.inject_noise(second.scheduler, hires_noise.first(), None, None)
+        if latent:
+            image = image.to(self.device, checkpoint.pipe.unet.dtype)
+        at, rest = start + weight * first_share, weight * (1.0 - first_share)
+        refiner = self.models.refiner
+        switch = job.refiner.switch_at if refiner is not None and job.refiner is not None else None
+        callback, end = self.progress.callback, {}
+        if switch is not None:
+            callback, end = _hand_off(second, switch, callback)
+        arguments = {
+            **self.hires_prompts.base_kwargs(second, batch.size, callback),
+            **self._step_arguments(batch),
+            "num_inference_steps": steps,
+            "image": image,
+            "strength": hires.denoising_strength,
+            **end,
+        }
+        if checkpoint.family == Family.SDXL:
+            goal = hires_fix.target(job)
+            size = (goal.final_height, goal.final_width)
+            arguments.update(original_size=size, target_size=size)
+        if switch is None:
+            self.progress.phase(batch.iteration, at, rest)
+            return second(**arguments).images
+        self.progress.phase(batch.iteration, at, rest * switch)
+        base_latents = second(**arguments, output_type="latent").images
+        if self.progress.stopped:
+            return []
+        self.progress.phase(batch.iteration, at + rest * switch, rest * (1.0 - switch))
+        refine = self._pipeline(refiner, Task.IMG2IMG, hires_noise, job=second_job)
+        return refine(
+            **self.hires_prompts.refiner_kwargs(refine, batch.size, self.progress.callback),
+            **{**self._step_arguments(batch), "num_inference_steps": steps},
+            image=base_latents,
+            denoising_start=switch,
+        ).images
+
     def _crops_to_mask(self) -> bool:
         mask = self.job.mask
         return self.job.task == Task.INPAINT and mask is not None and mask.full_res
 
-    def _pipeline(self, checkpoint: LoadedCheckpoint, task: Task, noise: ImageNoise, controlnet=None):
-        """The task pipeline with a fresh scheduler for this batch (A1111's sampler and schedule type), its
-        steps driven by the job's knobs and the batch's noise streams."""
-        job = self.job
+    def _pipeline(
+        self,
+        checkpoint: LoadedCheckpoint,
+        task: Task,
+        noise: ImageNoise,
+        controlnet=None,
+        job: Job | None = None,
+    ):
+        """The task pipeline with a fresh scheduler for this batch (A1111's sampler and schedule type: the
+        job's, or those of `job`, hires fix's second pass), its steps driven by the job's knobs and the
+        batch's noise streams."""
+        job = job or self.job
         base_config = dict(checkpoint.pipe.scheduler.config)
         scheduler = samplers.build_scheduler(base_config, job.sampler, job.scheduler, seeds=noise.seeds)
         samplers.drive(scheduler, noise, samplers.job_knobs(job))

@@ -5,7 +5,7 @@ fails here with InvalidJob, before anything is loaded."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from inference_container import conditioning, samplers
 from inference_container.catalog import ModelCatalog
@@ -29,6 +29,14 @@ class Plan:
     safety_checker: ModelEntry | None
     text: conditioning.JobText
     loras: list[LoraUse]
+    hires_checkpoint: ModelEntry | None = None
+    """Hires fix's second-pass checkpoint when it is not the first pass's."""
+    hires_text: conditioning.JobText | None = None
+    """Hires fix's prompts as the encoders read them (the first pass's when the job names none)."""
+    upscalers: dict[str, ModelEntry] = field(default_factory=dict)
+    """The model upscalers the job names (hires fix, extras), by the name it uses."""
+    gfpgan: ModelEntry | None = None
+    codeformer: ModelEntry | None = None
 
 
 def make_plan(job: Job, catalog: ModelCatalog) -> Plan:
@@ -37,8 +45,11 @@ def make_plan(job: Job, catalog: ModelCatalog) -> Plan:
     if problems:
         raise InvalidJob(describe(problems))
     samplers.job_knobs(job)
+    if job.hires is not None:
+        samplers.job_knobs(hires_job(job))
     assert choice.checkpoint is not None  # no problems: every named model resolved
     text, loras = plan_prompt(job, choice.checkpoint, catalog)
+    hires_text = conditioning.job_text(hires_job(job)) if job.hires is not None else None
     return Plan(
         checkpoint=choice.checkpoint,
         vae=choice.vae,
@@ -48,4 +59,26 @@ def make_plan(job: Job, catalog: ModelCatalog) -> Plan:
         safety_checker=choice.safety_checker,
         text=text,
         loras=loras,
+        hires_checkpoint=choice.hires_checkpoint,
+        hires_text=hires_text,
+        upscalers=choice.upscalers,
+        gfpgan=choice.gfpgan,
+        codeformer=choice.codeformer,
+    )
+
+
+def hires_job(job: Job) -> Job:
+    """The job as its hires pass sees it: A1111's `hr_prompt` / `hr_negative_prompt` (the first pass's when
+    empty), the second pass's steps, sampler and schedule type."""
+    hires = job.hires
+    assert hires is not None
+    negative = job.negative_prompt if hires.negative_prompt is None else hires.negative_prompt
+    return job.model_copy(
+        update={
+            "prompt": job.prompt if hires.prompt is None else hires.prompt,
+            "negative_prompt": negative,
+            "steps": hires.steps or job.steps,
+            "sampler": hires.sampler or job.sampler,
+            "scheduler": hires.scheduler or job.scheduler,
+        }
     )

@@ -1,9 +1,11 @@
-"""Step 5 of a job, post-process: face restoration, the inpainting overlay, the safety checker's verdicts,
-the detected ControlNet maps, and the A1111 infotext describing each image."""
+"""Step 5 of a job, post-process: face restoration, the inpainting overlay, the job's extras (v3
+`upscale`), the safety checker's verdicts, the detected ControlNet maps, and the A1111 infotext describing
+each image."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image
 
@@ -12,6 +14,7 @@ from inference_container import imaging, infotext, samplers
 from inference_container.catalog import ModelCatalog
 from inference_container.conditioning import JobConditioning
 from inference_container.embeddings import ti_hashes
+from inference_container.extras import postprocess_image
 from inference_container.loras import lora_hashes
 from inference_container.steps.inputs import JobInputs
 from inference_container.steps.load import LoadedModels
@@ -33,19 +36,21 @@ class Finished:
 def postprocess(
     job: Job, models: LoadedModels, inputs: JobInputs, images: list[Image.Image], first: int = 0
 ) -> Finished:
-    """Restore faces, paste inpainted pixels back over the originals, and ask the safety checker (a flagged
-    image is replaced by a black image of the same size, as diffusers' checker does), for the
-    job's images from index `first` on (one batch at a time, so that a batch is stored while the next one
-    denoises).
+    """Restore faces (CodeFormer with the job's `codeformer_weight`), paste inpainted pixels back over the
+    originals, run the job's extras (v3 `upscale`) and ask the safety checker (a flagged image is replaced
+    by a black image of the same size, as diffusers' checker does), for the job's images from index `first`
+    on (one batch at a time, so that a batch is stored while the next one denoises).
 
     At full resolution diffusers pastes the inpainted crop back itself, so no overlay is made here.
     """
     if models.face_restorer is not None:
-        images = [models.face_restorer.restore(image) for image in images]
+        images = [models.face_restorer.restore(image, job.codeformer_weight) for image in images]
     if inputs.mask is not None and job.mask is not None and not job.mask.full_res:
         init = inputs.init_images
         originals = [init[(first + i) % len(init)] for i in range(len(images))]
         images = [imaging.overlay(o, g, inputs.mask) for o, g in zip(originals, images, strict=True)]
+    if job.extras is not None:
+        images = [postprocess_image(image, job.extras, models.post).image for image in images]
     checker = models.safety_checker
     nsfw = checker.check(images) if checker is not None else [False] * len(images)
     images = [_black(image) if flagged else image for image, flagged in zip(images, nsfw, strict=True)]
@@ -74,8 +79,16 @@ class Described:
     infotexts: list[str]
 
 
-def describe(job: Job, plan: Plan, ran: Ran, catalog: ModelCatalog, count: int) -> Described:
-    """A1111's `info` JSON and one infotext per image, for `count` generated images."""
+def describe(
+    job: Job,
+    plan: Plan,
+    ran: Ran,
+    catalog: ModelCatalog,
+    count: int,
+    postprocessing: dict[str, Any] | None = None,
+) -> Described:
+    """A1111's `info` JSON and one infotext per image, for `count` generated images (with what the
+    extras after generation do, `postprocessing`)."""
     facts = infotext.GenerationFacts(
         model_name=plan.checkpoint.name,
         model_hash=plan.checkpoint.hash,
@@ -91,6 +104,12 @@ def describe(job: Job, plan: Plan, ran: Ran, catalog: ModelCatalog, count: int) 
         refiner = plan.refiner
         facts.extra["Refiner"] = f"{refiner.name} [{refiner.hash}]" if refiner.hash else refiner.name
         facts.extra["Refiner switch at"] = job.refiner.switch_at
+    hires_checkpoint = plan.hires_checkpoint
+    title = None
+    if hires_checkpoint is not None:
+        title = f"{hires_checkpoint.name} [{hires_checkpoint.hash}]" if hires_checkpoint.hash else None
+        title = title or hires_checkpoint.name
+    facts.extra.update(infotext.hires_facts(job, title))
     for index, unit in enumerate(ran.inputs.control):
         facts.extra[f"ControlNet {index}"] = cn.infotext_entry(unit)
     for knob, value in samplers.job_knobs(job).items():
@@ -103,6 +122,7 @@ def describe(job: Job, plan: Plan, ran: Ran, catalog: ModelCatalog, count: int) 
         facts.extra["TI hashes"] = hashes
     if hashes := lora_hashes(plan.loras):
         facts.extra["Lora hashes"] = hashes
+    facts.extra.update(postprocessing or {})
     seeds, subseeds = ran.inputs.seeds, ran.inputs.subseeds
     texts = [infotext.infotext(job, facts, seeds, subseeds, i) for i in range(count)]
     return Described(infotext.info_json(job, facts, seeds, subseeds), texts)

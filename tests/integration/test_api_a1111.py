@@ -97,7 +97,9 @@ def test_failed_job_is_500_in_the_a1111_error_shape(env):
         ({"sampler_name": "Euler Turbo"}, 400, "sampler_name"),
         ({"scheduler": "align_your_steps"}, 400, "scheduler"),
         ({"width": 1001}, 400, "width"),
-        ({"enable_hr": True}, 400, "enable_hr"),
+        ({"enable_hr": True, "hr_upscaler": "SwinIR_4x"}, 400, "hr_upscaler"),
+        ({"enable_hr": True, "hr_scale": 4, "width": 1024, "height": 1024}, 400, "hr_scale"),
+        ({"enable_hr": True, "hr_sampler_name": "DPM fast"}, 400, "hr_sampler_name"),
         (
             {
                 "restore_faces": True,
@@ -164,3 +166,43 @@ def test_images_too_large_for_a_lambda_response_come_back_as_urls_with_a_warning
     assert status == 200
     assert body["images"][0].startswith("http")
     assert "6 MB" in body["warning"]
+
+
+def test_extra_single_image_runs_as_a_job_and_answers_html_info_and_the_image(env):
+    api, _, _ = env
+
+    status, body, _ = api.call(
+        "POST", "/sdapi/v1/extra-single-image", {"image": PNG_B64, "upscaler_1": "Lanczos"}
+    )
+
+    assert status == 200, body
+    assert set(body) == {"html_info", "image"}
+    assert body["image"] == PNG_B64
+
+
+def test_extra_batch_images_answers_the_images(env):
+    api, _, _ = env
+    images = [{"data": PNG_B64, "name": "a.png"}, {"data": PNG_B64, "name": "b.png"}]
+
+    status, body, _ = api.call("POST", "/sdapi/v1/extra-batch-images", {"imageList": images})
+
+    assert status == 200, body
+    assert set(body) == {"html_info", "images"}
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"upscaler_1": "4x-UltraSharp"}, "upscaler_1"),
+        ({"image": "not an image"}, "image"),
+        ({"show_extras_results": False}, "show_extras_results"),
+    ],
+)
+def test_refused_extras_name_the_field(env, payload, field):
+    api, worker, _ = env
+
+    status, body, _ = api.call("POST", "/sdapi/v1/extra-single-image", {"image": PNG_B64, **payload})
+
+    assert status == 400, body
+    assert field in [f["field"] for f in body["fields"]]
+    assert worker.finish_all() == []

@@ -1,12 +1,14 @@
-"""AUTOMATIC1111 routes (`/sdapi/v1/...`): synchronous txt2img/img2img, the listings, the calls A1111
+"""AUTOMATIC1111 routes (`/sdapi/v1/...`): synchronous txt2img/img2img, the extras (`extra-single-image`,
+`extra-batch-images`: `{html_info, image(s)}`), the listings, the calls A1111
 clients make around them (options, interrupt, skip, progress, png-info, refresh-checkpoints:
 `sdapi.api.a1111_actions`) and sd-webui-controlnet's listings (`/controlnet/...`), all scoped to the
 caller's key.
 
-txt2img/img2img submit a job and wait up to `SDAPI_SYNC_WAIT_S`: 200 `{images, parameters, info}` when it
-completed; 202 `{"id", "status", "detail"}` when it is still queued/running (poll `GET /sdapi/v1/jobs/{id}`,
-which answers the same way); a failed job is 500, a timed-out one 504, a cancelled one 409, each in A1111's
-error shape with the job id in `body` (see `sdapi.dialects.a1111.answers`).
+txt2img/img2img and the extras submit a job and wait up to `SDAPI_SYNC_WAIT_S`: 200 (`{images,
+parameters, info}`) when it completed; 202 `{"id", "status", "detail"}` when it is still queued or
+running (poll `GET /sdapi/v1/jobs/{id}`, which answers the same way); a failed job is 500, a timed-out one
+504, a cancelled one 409, each in A1111's error shape with the job id in `body` (see
+`sdapi.dialects.a1111.answers`).
 """
 
 from __future__ import annotations
@@ -47,15 +49,54 @@ def img2img(body: a1111.Img2ImgRequest, caller: Caller, deps: Wired, request: Re
     return _generate(deps, request, body, caller)
 
 
+_EXTRAS_DOCS = {
+    200: doc("The processed image.", a1111.ExtrasSingleImageResponse),
+    202: doc("Still running after the synchronous wait.", a1111.A1111Pending),
+}
+_BATCH_DOCS = {
+    200: doc("The processed images.", a1111.ExtrasBatchImagesResponse),
+    202: doc("Still running after the synchronous wait.", a1111.A1111Pending),
+}
+
+
+@router.post(
+    "/sdapi/v1/extra-single-image",
+    tags=TAGS,
+    summary="Upscale and restore faces of one image (A1111 extras, synchronous)",
+    responses=_EXTRAS_DOCS,
+)
+def extra_single_image(body: a1111.ExtrasSingleImageRequest, caller: Caller, deps: Wired, request: Request):
+    return _run(
+        deps, request, caller, lambda ctx: a1111.extras.extras_to_job(body, ctx), a1111.extras.to_caller_path
+    )
+
+
+@router.post(
+    "/sdapi/v1/extra-batch-images",
+    tags=TAGS,
+    summary="Upscale and restore faces of several images (A1111 extras, synchronous)",
+    responses=_BATCH_DOCS,
+)
+def extra_batch_images(body: a1111.ExtrasBatchImagesRequest, caller: Caller, deps: Wired, request: Request):
+    return _run(
+        deps,
+        request,
+        caller,
+        lambda ctx: a1111.extras.extras_to_job(body, ctx),
+        lambda path: a1111.extras.to_caller_path(path, images_key=a1111.extras.BATCH_KEY),
+    )
+
+
 def _generate(deps: Deps, request: Request, payload: a1111.A1111Request, caller: Principal) -> Response:
     routing = a1111.Routing(options=a1111_actions.key_options(deps, caller))
-    record = jobs.submit(
-        deps,
-        lambda ctx: a1111.payload_to_job(payload, ctx, routing),
-        caller,
-        a1111.to_caller_path,
-        idempotency_key=jobs.idempotency_key(request),
+    return _run(
+        deps, request, caller, lambda ctx: a1111.payload_to_job(payload, ctx, routing), a1111.to_caller_path
     )
+
+
+def _run(deps: Deps, request: Request, caller: Principal, to_job, to_caller_path) -> Response:
+    """Submit the job `to_job` builds, wait up to the synchronous deadline, answer as A1111 does."""
+    record = jobs.submit(deps, to_job, caller, to_caller_path, idempotency_key=jobs.idempotency_key(request))
     started = time.monotonic()
     record = deps.service.wait(record.id, caller.owner, jobs.sync_wait_s(deps, request))
     return _answer(deps, record, time.monotonic() - started)

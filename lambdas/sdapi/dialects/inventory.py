@@ -16,7 +16,13 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
-from sdapi.dialects.a1111.models import SUPPORTED_SCRIPTS, Img2ImgRequest, Txt2ImgRequest
+from sdapi.dialects.a1111.models import (
+    SUPPORTED_SCRIPTS,
+    ExtrasBatchImagesRequest,
+    ExtrasSingleImageRequest,
+    Img2ImgRequest,
+    Txt2ImgRequest,
+)
 from sdapi.dialects.a1111.overrides import OVERRIDES
 from sdapi.dialects.native.models import JobRequest
 from sdapi.dialects.runpod.models import RunPodApi, RunPodRequest
@@ -50,6 +56,12 @@ SECTIONS = (
         "task's content",
         Img2ImgRequest,
     ),
+    Section(
+        "A1111 extra-single-image",
+        "`POST /sdapi/v1/extra-single-image`; also an extra-single-image task's content",
+        ExtrasSingleImageRequest,
+    ),
+    Section("A1111 extra-batch-images", "`POST /sdapi/v1/extra-batch-images`", ExtrasBatchImagesRequest),
     Section("RunPod", "`POST /v2/{endpoint}/run`, `/runsync`", RunPodRequest),
     Section("RunPod worker call", "`input.api` of the community worker's `{api, payload}` input", RunPodApi),
     Section("v3", "`POST /api/v3/text2img`, `/img2img`, `/inpaint`", V3Request),

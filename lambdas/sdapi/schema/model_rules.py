@@ -22,6 +22,7 @@ from typing import Protocol
 from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Family, ModelEntry
 from sdapi.schema.defaults import CANNY_THRESHOLDS
 from sdapi.schema.job import ControlNetUnit, Job, ResizeMode, Task
+from sdapi.schema.prompt import loras_of
 from sdapi.schema.upscaling import BUILTIN_UPSCALERS, LATENT_UPSCALE_MODES
 
 PREPROCESSORS = ("none", "canny")
@@ -118,6 +119,21 @@ def shape_problems(job: Job) -> list[Problem]:
     if job.task == Task.INPAINT and job.resize_mode == ResizeMode.LATENT_UPSCALE:
         problems.append(
             Problem("resize_mode", "latent_upscale is not supported for inpainting; use just_resize")
+        )
+    if job.hires is not None:
+        problems += _hires_problems(job)
+    return problems
+
+
+def _hires_problems(job: Job) -> list[Problem]:
+    """Hires fix with what this deployment cannot run in its second pass."""
+    hires, problems = job.hires, []
+    assert hires is not None
+    if job.controlnet:
+        problems.append(Problem("hires", "hires fix with ControlNet units is not supported; drop one"))
+    if hires.prompt is not None and loras_of(hires.prompt)[1] != loras_of(job.prompt)[1]:
+        problems.append(
+            Problem("hires.prompt", "its <lora:...> tags must be the prompt's (the same LoRAs stay applied)")
         )
     return problems
 

@@ -68,13 +68,12 @@ def hires_target(width: int, height: int, scale: float, resize_x: int, resize_y:
         to_x, to_y = resize_x, resize_x * height // width
     else:
         to_x, to_y = resize_y * width // height, resize_y
-    return HiresTarget(
-        to_x, to_y, (to_x - resize_x) // LATENT_SCALE, (to_y - resize_y) // LATENT_SCALE
-    )
+    return HiresTarget(to_x, to_y, (to_x - resize_x) // LATENT_SCALE, (to_y - resize_y) // LATENT_SCALE)
 
 
-def extras_size(width: int, height: int, *, scale_to: bool, by: float, to_w: int, to_h: int,
-                crop: bool) -> tuple[int, int]:
+def extras_size(
+    width: int, height: int, *, scale_to: bool, by: float, to_w: int, to_h: int, crop: bool
+) -> tuple[int, int]:
     """The size an extras upscale ends at: `by` x the image (rounded down to a multiple of 8, as
     `Upscaler.upscale` does), or `to_w` x `to_h` when cropping to fit, else the covering size."""
     if scale_to:

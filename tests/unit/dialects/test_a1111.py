@@ -77,7 +77,8 @@ def test_img2img_without_images_is_refused():
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
-        ({"enable_hr": True}, "enable_hr"),
+        ({"enable_hr": True, "hr_scale": 10}, "hires.scale"),
+        ({"enable_hr": True, "firstphase_width": 256}, "firstphase_width"),
         ({"tiling": True}, "tiling"),
         ({"script_name": "x/y/z plot"}, "script_name"),
         ({"width": 500}, "width"),
@@ -90,7 +91,8 @@ def test_unsupported_or_invalid_values_name_the_field(payload, field):
         to_job(payload)
     assert raised.value.problems[0].field == field
     assert a1111.to_caller_path(field) in (
-        "enable_hr",
+        "hr_scale",
+        "firstphase_width",
         "tiling",
         "script_name",
         "width",
@@ -207,8 +209,12 @@ def test_upscalers_are_the_builtins_then_the_catalog_models():
 
 def test_latent_upscale_modes_are_a1111s():
     assert [m["name"] for m in a1111.listing("latent-upscale-modes", CATALOG)] == [
-        "Latent", "Latent (antialiased)", "Latent (bicubic)", "Latent (bicubic antialiased)",
-        "Latent (nearest)", "Latent (nearest-exact)",
+        "Latent",
+        "Latent (antialiased)",
+        "Latent (bicubic)",
+        "Latent (bicubic antialiased)",
+        "Latent (nearest)",
+        "Latent (nearest-exact)",
     ]
 
 
@@ -224,3 +230,108 @@ def test_listings_come_from_the_catalog():
     schedulers = {s["name"] for s in a1111.schedulers_listing()}
     assert "karras" in schedulers
     assert "align_your_steps" not in schedulers
+
+
+def test_hires_fields_become_the_jobs_hires():
+    job = to_job(
+        {
+            "enable_hr": True,
+            "hr_scale": 1.5,
+            "hr_upscaler": "ESRGAN_4x",
+            "hr_second_pass_steps": 7,
+            "denoising_strength": 0.4,
+            "hr_prompt": "sharper",
+            "hr_negative_prompt": "blur",
+            "hr_sampler_name": "DPM++ 2M Karras",
+            "hr_checkpoint_name": "Use same checkpoint",
+        }
+    )
+
+    assert job.hires.model_dump() == {
+        "scale": 1.5,
+        "resize_x": 0,
+        "resize_y": 0,
+        "upscaler": "ESRGAN_4x",
+        "steps": 7,
+        "denoising_strength": 0.4,
+        "prompt": "sharper",
+        "negative_prompt": "blur",
+        "sampler": "DPM++ 2M",
+        "scheduler": "karras",
+        "checkpoint": None,
+    }
+
+
+def test_hires_without_a_strength_takes_a1111s_default_and_the_latent_upscaler():
+    hires = to_job({"enable_hr": True}).hires
+
+    assert (hires.denoising_strength, hires.upscaler) == (0.75, "Latent")
+
+
+def test_hires_schedule_alone_keeps_the_first_pass_sampler():
+    hires = to_job({"enable_hr": True, "sampler_name": "DPM++ 2M", "hr_scheduler": "exponential"}).hires
+
+    assert (hires.sampler, hires.scheduler) == (None, "exponential")
+
+
+def test_without_enable_hr_the_hr_fields_do_nothing():
+    assert to_job({"hr_scale": 3, "hr_upscaler": "Lanczos"}).hires is None
+
+
+def test_code_former_weight_comes_from_override_settings():
+    job = to_job({"restore_faces": True, "override_settings": {"code_former_weight": 0.2}})
+
+    assert job.codeformer_weight == 0.2
+
+
+def extras_job(**fields):
+    request = a1111.ExtrasSingleImageRequest.model_validate({"image": "data:image/png;base64,AAAA", **fields})
+    return a1111.extras.extras_to_job(request, ctx())
+
+
+def test_extra_single_image_becomes_an_extras_job_with_a1111s_defaults():
+    job = extras_job(upscaler_1="ESRGAN_4x", codeformer_visibility=0.5)
+
+    assert (job.task, job.init_images) == ("extras", ("AAAA",))
+    assert job.extras.model_dump() == {
+        "upscale": {
+            "scale": 2.0,
+            "width": None,
+            "height": None,
+            "crop": True,
+            "upscaler": "ESRGAN_4x",
+            "upscaler_2": "None",
+            "upscaler_2_visibility": 0.0,
+        },
+        "gfpgan_visibility": 0.0,
+        "codeformer_visibility": 0.5,
+        "codeformer_weight": 0.0,
+    }
+
+
+def test_extras_scale_to_takes_the_width_and_height():
+    upscale = extras_job(resize_mode=1, upscaling_resize_w=640, upscaling_resize_h=480).extras.upscale
+
+    assert (upscale.width, upscale.height, upscale.scale_to) == (640, 480, True)
+
+
+def test_extras_without_an_image_names_the_field():
+    with pytest.raises(InvalidRequest) as raised:
+        a1111.extras.extras_to_job(a1111.ExtrasSingleImageRequest(), ctx())
+
+    assert raised.value.problems[0].field == "image"
+
+
+def test_extras_paths_are_the_callers():
+    assert (
+        a1111.extras.to_caller_path("extras.upscale.upscaler_2_visibility") == "extras_upscaler_2_visibility"
+    )
+    assert a1111.extras.to_caller_path("init_images[2]", "imageList") == "imageList[2].data"
+
+
+def test_the_extras_answer_is_html_info_and_the_image():
+    record = type("R", (), {"info": "Postprocess upscaler: Lanczos", "request": {"image": None}})()
+
+    body = a1111.extras.response_body(record, ["IMG"])
+
+    assert body == {"html_info": "<p>Postprocess upscaler: Lanczos</p>", "image": "IMG"}

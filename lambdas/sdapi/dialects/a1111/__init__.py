@@ -12,8 +12,10 @@ Decisions (where A1111 and the seeds leave room):
 - ControlNet units without `enabled` are applied (the seeds omit it); `enabled: false` units are dropped.
   Canny thresholds outside 1-255 (and ControlNet's -1 "unset") fall back to the defaults 100/200 as
   sd-webui-controlnet does; `processor_res` -1 means 512 (`controlnet`).
-- Features this deployment does not have are refused with a 400 naming the field: `enable_hr` (hires fix),
-  `tiling`, `script_name` (scripts).
+- Hires fix (`enable_hr` and the `hr_*` fields) runs as A1111's (`payload`); the extras routes run A1111's
+  postprocessing as `extras` jobs (`extras`).
+- Features this deployment does not have are refused with a 400 naming the field: `tiling`, `script_name`
+  (scripts), `firstphase_width/height` (deprecated).
 - `parameters` echoes the request with defaults filled, images nulled and `override_settings` null, with
   the combined sampler display name ("DPM++ SDE Karras"), exactly as the seeds show.
 - A1111's options are server-wide; here `POST /sdapi/v1/options` stores the calling key's own (`options`),
@@ -23,12 +25,14 @@ Decisions (where A1111 and the seeds leave room):
   worker stores no preview yet, and A1111 answers null without one). `png-info` parses the infotext as
   A1111's `parse_generation_parameters` does (`infotext`).
 
-Modules: `models` (request and response models), `payload` (payload → job, `parameters` echo), `controlnet`
+Modules: `models` (request and response models), `payload` (payload → job, `parameters` echo), `extras`
+(extras request → job, answer), `controlnet`
 (ControlNet units), `overrides` (`override_settings`, key by key), `options` (a key's stored options),
 `infotext` (png-info), `paths` (field paths), `answers` (record → synchronous answer, progress), `errors`
 (error bodies), `listings` (samplers, models, options, sd-webui-controlnet's lists, ...).
 """
 
+from sdapi.dialects.a1111 import extras
 from sdapi.dialects.a1111.answers import answer, pending_body, progress_body, response_body
 from sdapi.dialects.a1111.errors import error_body, job_ended_body, validation_body
 from sdapi.dialects.a1111.listings import (
@@ -47,6 +51,10 @@ from sdapi.dialects.a1111.models import (
     A1111Pending,
     A1111Request,
     A1111Response,
+    ExtrasBatchImagesRequest,
+    ExtrasBatchImagesResponse,
+    ExtrasSingleImageRequest,
+    ExtrasSingleImageResponse,
     Img2ImgRequest,
     PngInfoRequest,
     Txt2ImgRequest,
@@ -60,12 +68,17 @@ __all__ = [
     "A1111Pending",
     "A1111Request",
     "A1111Response",
+    "ExtrasBatchImagesRequest",
+    "ExtrasBatchImagesResponse",
+    "ExtrasSingleImageRequest",
+    "ExtrasSingleImageResponse",
     "Img2ImgRequest",
     "PngInfoRequest",
     "Routing",
     "Txt2ImgRequest",
     "answer",
     "error_body",
+    "extras",
     "face_restorers_listing",
     "job_ended_body",
     "listing",

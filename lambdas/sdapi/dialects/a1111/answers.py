@@ -1,15 +1,17 @@
-"""Record → the A1111 answers: the synchronous result (200 `{images, parameters, info}`, 202 while the job
-runs, 500/504/409 for a failed, timed-out or cancelled job) and `GET /sdapi/v1/progress`."""
+"""Record → the A1111 answers: the synchronous result (200 `{images, parameters, info}`, or `{html_info,
+image(s)}` for extras; 202 while the job runs, 500/504/409 for a failed, timed-out or cancelled job) and
+`GET /sdapi/v1/progress`."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
+from sdapi.dialects.a1111 import extras
 from sdapi.dialects.a1111.errors import job_ended_body
 from sdapi.dialects.common import OutputSource
 from sdapi.records import JobRecord
-from sdapi.schema.job import JobState
+from sdapi.schema.job import JobState, Task
 
 PENDING_STATUS = 202
 """A job still queued or running after the synchronous wait."""
@@ -34,10 +36,14 @@ def response_body(record: JobRecord, images: list[str]) -> dict[str, Any]:
 def completed_body(record: JobRecord, source: OutputSource) -> dict[str, Any]:
     """Return the A1111 response of a completed job, its images read from `source` only when the request
     wants them (and a `warning` when they did not fit)."""
-    if not sends_images(record):
+    if record.task == Task.EXTRAS:
+        out = source.outputs(record, base64=True)
+        body = extras.response_body(record, out.images)
+    elif not sends_images(record):
         return response_body(record, [])
-    out = source.outputs(record, base64=True)
-    body = response_body(record, out.images)
+    else:
+        out = source.outputs(record, base64=True)
+        body = response_body(record, out.images)
     if out.warning:
         body["warning"] = out.warning
     return body

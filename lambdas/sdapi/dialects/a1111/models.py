@@ -26,7 +26,7 @@ DEFAULT_REFINER_SWITCH_AT = 0.8
 SUPPORTED_SCRIPTS = ("controlnet",)
 """The always-on scripts this deployment runs (`alwayson_scripts` keys, case-insensitive as in A1111)."""
 
-HIRES_ONLY = no_effect("used only by hires fix (`enable_hr`), which this deployment refuses")
+HIRES = applied("hires fix's second pass, with `enable_hr` (without it A1111 ignores the field too)")
 SAVED_ANYWAY = no_effect(
     "concerns A1111's own disk: every image is stored in this deployment's bucket, and no grid is made"
 )
@@ -121,7 +121,9 @@ class ControlNetArgs(BaseModel):
     hr_option: str = Field(
         default="Both",
         description='Which hires-fix pass the unit applies to ("Both", "Low res only", "High res only").',
-        json_schema_extra=HIRES_ONLY,
+        json_schema_extra=no_effect(
+            "hires fix with ControlNet units is refused, so there is no pass to pick"
+        ),
     )
     save_detected_map: bool = Field(
         default=True,
@@ -217,7 +219,10 @@ class _A1111Base(BaseModel):
         default=512, description="Height in pixels, a multiple of 8.", json_schema_extra=applied()
     )
     restore_faces: bool | None = Field(
-        default=False, description="Run the deployment's face restorer.", json_schema_extra=applied()
+        default=False,
+        description="Restore faces with `override_settings.face_restoration_model` (default: the first of "
+        "`GET /sdapi/v1/face-restorers`); CodeFormer at `override_settings.code_former_weight` (0.5).",
+        json_schema_extra=applied(),
     )
     tiling: bool | None = Field(
         default=False,
@@ -326,12 +331,16 @@ class Txt2ImgRequest(_A1111Base):
     """`POST /sdapi/v1/txt2img` body (A1111 `StableDiffusionTxt2ImgProcessingAPI`)."""
 
     denoising_strength: Number | None = Field(
-        default=0, description="Second-pass strength of hires fix.", json_schema_extra=HIRES_ONLY
+        default=0,
+        description="Hires fix's second-pass strength (A1111's 0.75 when the request leaves it out; 0: "
+        "upscale only).",
+        json_schema_extra=HIRES,
     )
     enable_hr: bool = Field(
         default=False,
-        description="Hires fix; not supported (must be false).",
-        json_schema_extra=refused("hires fix is not supported by this deployment"),
+        description="Hires fix: first pass, upscale, then an img2img pass at the larger size (A1111's order; "
+        "the refiner, if any, takes over in the second pass).",
+        json_schema_extra=applied(),
     )
     firstphase_width: int = Field(
         default=0,
@@ -344,38 +353,57 @@ class Txt2ImgRequest(_A1111Base):
         json_schema_extra=no_effect("A1111 ignores it (kept for old clients)"),
     )
     hr_scale: Number = Field(
-        default=2, description="Hires fix: upscale factor.", json_schema_extra=HIRES_ONLY
+        default=2,
+        description="Upscale by this factor (1-8) when neither hr_resize side is set.",
+        json_schema_extra=HIRES,
     )
     hr_upscaler: str | None = Field(
-        default=None, description="Hires fix: upscaler.", json_schema_extra=HIRES_ONLY
+        default=None,
+        description="A Latent mode (`GET /sdapi/v1/latent-upscale-modes`) or an upscaler (`GET "
+        '/sdapi/v1/upscalers`); default "Latent".',
+        json_schema_extra=HIRES,
     )
     hr_second_pass_steps: int = Field(
-        default=0, description="Hires fix: second-pass steps.", json_schema_extra=HIRES_ONLY
+        default=0, description="Second-pass steps (0: the same as `steps`).", json_schema_extra=HIRES
     )
-    hr_resize_x: int = Field(default=0, description="Hires fix: target width.", json_schema_extra=HIRES_ONLY)
-    hr_resize_y: int = Field(default=0, description="Hires fix: target height.", json_schema_extra=HIRES_ONLY)
+    hr_resize_x: int = Field(
+        default=0,
+        description="Upscale to this width (0: from the height or the scale).",
+        json_schema_extra=HIRES,
+    )
+    hr_resize_y: int = Field(
+        default=0,
+        description="Upscale to this height (both sides set: cover, then crop).",
+        json_schema_extra=HIRES,
+    )
     hr_checkpoint_name: str | None = Field(
-        default=None, description="Hires fix: second-pass checkpoint.", json_schema_extra=HIRES_ONLY
+        default=None,
+        description='Second-pass checkpoint of the same family (default or "Use same checkpoint": the same).',
+        json_schema_extra=HIRES,
     )
     hr_sampler_name: str | None = Field(
-        default=None, description="Hires fix: second-pass sampler.", json_schema_extra=HIRES_ONLY
+        default=None,
+        description='Second-pass sampler, maybe with a schedule word (default, "Use same sampler": same).',
+        json_schema_extra=HIRES,
     )
     hr_scheduler: str | None = Field(
-        default=None, description="Hires fix: second-pass schedule type.", json_schema_extra=HIRES_ONLY
+        default=None, description="Second-pass schedule type (default: the same).", json_schema_extra=HIRES
     )
     hr_prompt: str = Field(
-        default="", description="Hires fix: second-pass prompt.", json_schema_extra=HIRES_ONLY
+        default="", description="Second-pass prompt (empty: the prompt).", json_schema_extra=HIRES
     )
     hr_negative_prompt: str = Field(
-        default="", description="Hires fix: second-pass negative prompt.", json_schema_extra=HIRES_ONLY
+        default="", description="Second-pass negative prompt (empty: the same).", json_schema_extra=HIRES
     )
     hr_additional_modules: list[str] | None = Field(
-        default=None, description="Hires fix: second-pass extra modules.", json_schema_extra=HIRES_ONLY
+        default=None,
+        description="Forge's second-pass extra modules (text encoders, VAE): not supported, must be empty.",
+        json_schema_extra=refused("second-pass extra modules are not supported by this deployment", []),
     )
     firstpass_image: str | None = Field(
         default=None,
         description="Hires fix: start from this image instead of a first pass.",
-        json_schema_extra=refused("hires fix is not supported by this deployment"),
+        json_schema_extra=refused("a first-pass image is not supported: send it to img2img"),
     )
 
 
@@ -467,3 +495,99 @@ class A1111Pending(BaseModel):
     id: str = Field(description="Job id: poll `GET /sdapi/v1/jobs/{id}` (or `GET /v1/jobs/{id}`).")
     status: Literal["queued", "in_progress"]
     detail: str
+
+
+class ExtrasBaseRequest(BaseModel):
+    """A1111's `ExtrasBaseRequest`: the postprocessing of `extra-single-image` and `extra-batch-images`, run
+    in A1111's order (upscale, GFPGAN, CodeFormer)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    resize_mode: Literal[0, 1] = Field(
+        default=0,
+        description="0: scale by `upscaling_resize`; 1: scale to `upscaling_resize_w` x `_h`.",
+        json_schema_extra=applied(),
+    )
+    show_extras_results: bool = Field(
+        default=True,
+        description="Return the images (must be true: the processed images are always returned).",
+        json_schema_extra=refused("the processed images are always returned", True),
+    )
+    gfpgan_visibility: Number = Field(
+        default=0, ge=0, le=1, description="GFPGAN blended in at this much.", json_schema_extra=applied()
+    )
+    codeformer_visibility: Number = Field(
+        default=0, ge=0, le=1, description="CodeFormer blended in at this much.", json_schema_extra=applied()
+    )
+    codeformer_weight: Number = Field(
+        default=0,
+        ge=0,
+        le=1,
+        description="CodeFormer weight (0 = maximum effect, 1 = minimum effect).",
+        json_schema_extra=applied(),
+    )
+    upscaling_resize: Number = Field(
+        default=2, ge=1, le=8, description="Scale-by factor (resize_mode 0).", json_schema_extra=applied()
+    )
+    upscaling_resize_w: int = Field(
+        default=512, ge=64, description="Scale-to width (resize_mode 1).", json_schema_extra=applied()
+    )
+    upscaling_resize_h: int = Field(
+        default=512, ge=64, description="Scale-to height (resize_mode 1).", json_schema_extra=applied()
+    )
+    upscaling_crop: bool = Field(
+        default=True, description="Scale to: cover the size, then crop to it.", json_schema_extra=applied()
+    )
+    upscaler_1: str = Field(
+        default="None", description="An upscaler from `GET /sdapi/v1/upscalers`.", json_schema_extra=applied()
+    )
+    upscaler_2: str = Field(
+        default="None", description="A second upscaler, blended over the first.", json_schema_extra=applied()
+    )
+    extras_upscaler_2_visibility: Number = Field(
+        default=0,
+        ge=0,
+        le=1,
+        description="How much of upscaler 2 is blended in.",
+        json_schema_extra=applied(),
+    )
+    upscale_first: bool = Field(
+        default=False,
+        description="Ignored, as A1111 ≥ 1.6 ignores it: postprocessing runs in A1111's order.",
+        json_schema_extra=no_effect("A1111 ≥ 1.6 runs postprocessing in its own order (upscale first)"),
+    )
+
+
+class ExtrasSingleImageRequest(ExtrasBaseRequest):
+    """`POST /sdapi/v1/extra-single-image` body."""
+
+    image: str = Field(
+        default="", description="The image, base64 (data: URL accepted).", json_schema_extra=applied()
+    )
+
+
+class ExtrasFile(BaseModel):
+    """One image of `extra-batch-images` (A1111 `FileData`)."""
+
+    data: str = Field(description="The image, base64 (data: URL accepted).", json_schema_extra=applied())
+    name: str = Field(
+        default="",
+        description="File name (A1111 only uses it to name saved files).",
+        json_schema_extra=no_effect("A1111 only names saved files with it; outputs here are numbered"),
+    )
+
+
+class ExtrasBatchImagesRequest(ExtrasBaseRequest):
+    """`POST /sdapi/v1/extra-batch-images` body."""
+
+    imageList: list[ExtrasFile] = Field(description="The images.", json_schema_extra=applied())
+
+
+class ExtrasSingleImageResponse(BaseModel):
+    html_info: str = Field(description="What ran, as A1111's postprocessing infotext in HTML.")
+    image: str = Field(description="The processed image, base64 PNG.")
+
+
+class ExtrasBatchImagesResponse(BaseModel):
+    html_info: str = Field(description="What ran, as A1111's postprocessing infotext in HTML.")
+    images: list[str] = Field(description="The processed images, base64 PNGs, in order.")

@@ -24,6 +24,7 @@ OVERRIDES: dict[str, str] = {
     "CLIP_stop_at_last_layers": "clip skip",
     "sdxl_clip_l_skip": "clip skip also on SDXL's CLIP-L",
     "face_restoration_model": "the face restorer used by `restore_faces`",
+    "code_former_weight": "CodeFormer's weight when `restore_faces` runs CodeFormer (0-1, default 0.5)",
     "randn_source": "where the initial noise is drawn: GPU (A1111's default), CPU or NV",
     "eta_noise_seed_delta": "added to the seed of the sampler's own noise (ENSD)",
     "eta_ddim": "DDIM's eta when the request's `eta` is null",
@@ -44,6 +45,7 @@ class Overrides:
     clip_skip: Any = DEFAULT_CLIP_SKIP
     sdxl_clip_l_skip: bool = False
     face_restorer: str | None = None
+    codeformer_weight: Any = None
     noise_source: Any = None
     eta_noise_seed_delta: Any = None
     eta_ddim: Any = None
@@ -57,6 +59,8 @@ class Overrides:
             "sdxl_clip_l_skip": self.sdxl_clip_l_skip,
             "face_restorer": self.face_restorer,
         }
+        if self.codeformer_weight is not None:
+            fields["codeformer_weight"] = self.codeformer_weight
         if self.noise_source is not None:
             fields["noise_source"] = self.noise_source
         if self.eta_noise_seed_delta is not None:
@@ -93,6 +97,7 @@ def read_overrides(settings: dict[str, Any] | None, prefix: str = "override_sett
         clip_skip=settings.get("CLIP_stop_at_last_layers", DEFAULT_CLIP_SKIP),
         sdxl_clip_l_skip=bool(settings.get("sdxl_clip_l_skip", False)),
         face_restorer=settings.get("face_restoration_model") or None,
+        codeformer_weight=settings.get("code_former_weight"),
         noise_source=source,
         eta_noise_seed_delta=settings.get("eta_noise_seed_delta"),
         eta_ddim=settings.get("eta_ddim"),

@@ -26,6 +26,19 @@ _PATHS = {
     "mask.full_res": "inpaint_full_res",
     "mask.full_res_padding": "inpaint_full_res_padding",
     "controlnet": "alwayson_scripts.controlnet.args",
+    "codeformer_weight": "override_settings.code_former_weight",
+    "hires": "enable_hr",
+    "hires.scale": "hr_scale",
+    "hires.resize_x": "hr_resize_x",
+    "hires.resize_y": "hr_resize_y",
+    "hires.upscaler": "hr_upscaler",
+    "hires.steps": "hr_second_pass_steps",
+    "hires.denoising_strength": "denoising_strength",
+    "hires.prompt": "hr_prompt",
+    "hires.negative_prompt": "hr_negative_prompt",
+    "hires.sampler": "hr_sampler_name",
+    "hires.scheduler": "hr_scheduler",
+    "hires.checkpoint": "hr_checkpoint_name",
 }
 _UNIT_FIELDS = {"low_vram": "lowvram"}
 

@@ -3,9 +3,11 @@ same payload, so this module is the A1111 dialect's public library for those dia
 
 - Sampler/schedule: as A1111's `get_sampler_and_scheduler` (see `sdapi.dialects.common.resolve_sampler`).
 - Each field is handled as its model declares (`sdapi.schema.handling`): a field declared refused is a 400
-  naming it when set away from its default (`enable_hr`, `tiling`, `script_name`, ...); an always-on
+  naming it when set away from its default (`tiling`, `script_name`, ...); an always-on
   script other than ControlNet is a 400 naming it and listing the supported ones; `override_settings` keys
   are applied or refused one by one (`overrides`); the sampler knobs follow `schema/sampler_knobs.py`.
+- Hires fix (`enable_hr`) becomes the job's `hires`: the `hr_*` fields, `denoising_strength` for the second
+  pass (A1111's 0.75 when the request leaves it out); "Use same sampler" / "Use same checkpoint" mean none.
 - `parameters` echoes the request with defaults filled, images nulled and `override_settings` null, with
   the combined sampler display name ("DPM++ SDE Karras"), exactly as the seeds show.
 """
@@ -22,6 +24,7 @@ from sdapi.dialects.a1111.models import (
     SUPPORTED_SCRIPTS,
     A1111Request,
     Img2ImgRequest,
+    Txt2ImgRequest,
 )
 from sdapi.dialects.a1111.overrides import Overrides, read_overrides
 from sdapi.dialects.common import (
@@ -37,12 +40,27 @@ from sdapi.dialects.common import (
 from sdapi.errors import FieldProblem, InvalidRequest
 from sdapi.schema import sampler_knobs
 from sdapi.schema.catalog import Catalog
-from sdapi.schema.job import Dialect, InpaintFill, Job, Mask, Refiner, ResizeMode, Task, Timeouts, Webhook
+from sdapi.schema.defaults import DEFAULT_DENOISING_STRENGTH
+from sdapi.schema.job import (
+    Dialect,
+    Hires,
+    InpaintFill,
+    Job,
+    Mask,
+    Refiner,
+    ResizeMode,
+    Task,
+    Timeouts,
+    Webhook,
+)
 from sdapi.schema.prompt import Style
 from sdapi.schema.samplers import display_name
 
 FILLS = [InpaintFill.FILL, InpaintFill.ORIGINAL, InpaintFill.LATENT_NOISE, InpaintFill.LATENT_NOTHING]
 """A1111's `inpainting_fill` integers 0-3."""
+
+SAME = ("", "use same sampler", "use same scheduler", "use same checkpoint", "none")
+"""hr_sampler_name / hr_scheduler / hr_checkpoint_name values that mean the first pass's."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +114,7 @@ def payload_to_job(payload: A1111Request, ctx: SubmitContext, routing: Routing |
         resize_mode=_resize_mode(payload),
         mask=mask,
         denoising_strength=payload.denoising_strength if task != Task.TXT2IMG else None,
+        hires=_hires(payload) if task == Task.TXT2IMG else None,
         styles=tuple(Style(name=name) for name in payload.styles or ()),
         webhook=routing.webhook,
         timeouts=routing.timeouts or Timeouts(),
@@ -119,6 +138,43 @@ def _stored_options_for_pool(
     if entry is not None and entry.name in pool.models:
         return stored
     return {k: v for k, v in stored.items() if k not in ("sd_model_checkpoint", "sd_vae")}
+
+
+def _hires(payload: A1111Request) -> Hires | None:
+    """A1111's hires fix from the `hr_*` fields (None without `enable_hr`)."""
+    if not isinstance(payload, Txt2ImgRequest) or not payload.enable_hr:
+        return None
+    strength = payload.denoising_strength
+    if "denoising_strength" not in payload.model_fields_set or strength is None:
+        strength = DEFAULT_DENOISING_STRENGTH
+    first_sampler, first_schedule = resolve_sampler(
+        payload.sampler_name or payload.sampler_index, payload.scheduler
+    )
+    hr_sampler, hr_schedule = _named(payload.hr_sampler_name), _named(payload.hr_scheduler)
+    sampler = scheduler = None
+    if hr_sampler:
+        sampler, scheduler = resolve_sampler(hr_sampler, hr_schedule or first_schedule)
+    elif hr_schedule:
+        scheduler = resolve_sampler(first_sampler, hr_schedule)[1]
+    return sub_model(
+        Hires,
+        "hires",
+        scale=payload.hr_scale,
+        resize_x=payload.hr_resize_x,
+        resize_y=payload.hr_resize_y,
+        upscaler=payload.hr_upscaler or "Latent",
+        steps=payload.hr_second_pass_steps,
+        denoising_strength=strength,
+        prompt=payload.hr_prompt or None,
+        negative_prompt=payload.hr_negative_prompt or None,
+        sampler=sampler,
+        scheduler=scheduler,
+        checkpoint=_named(payload.hr_checkpoint_name),
+    )
+
+
+def _named(value: str | None) -> str | None:
+    return None if value is None or value.strip().lower() in SAME else value
 
 
 def _resize_mode(payload: A1111Request) -> ResizeMode | int:
