@@ -119,3 +119,12 @@ def test_extras_codeformer_after_the_upscale_names_its_weight(generator_worker):
 
     assert result.images[0].size == (80, 48)
     assert result.info.endswith("CodeFormer visibility: 1.0, CodeFormer weight: 0.3")
+
+
+def test_extras_after_generation_upscale_the_images_and_join_the_infotext(generator_worker):
+    job = make_job(extras={"upscale": {"scale": 2, "upscaler": "Lanczos"}})
+
+    result = generator_worker.generate(job)
+
+    assert result.images[0].size == (128, 128)
+    assert "Postprocess upscale by: 2.0, Postprocess upscaler: Lanczos" in result.infotexts[0]

@@ -78,7 +78,6 @@ def test_img2img_without_images_is_refused():
     ("payload", "field"),
     [
         ({"enable_hr": True, "hr_scale": 10}, "hires.scale"),
-        ({"enable_hr": True, "firstphase_width": 256}, "firstphase_width"),
         ({"tiling": True}, "tiling"),
         ({"script_name": "x/y/z plot"}, "script_name"),
         ({"width": 500}, "width"),
@@ -92,7 +91,6 @@ def test_unsupported_or_invalid_values_name_the_field(payload, field):
     assert raised.value.problems[0].field == field
     assert a1111.to_caller_path(field) in (
         "hr_scale",
-        "firstphase_width",
         "tiling",
         "script_name",
         "width",

@@ -60,7 +60,8 @@ def test_a_field_without_a_declared_handling_is_reported():
     ("payload", "field"),
     [
         ({"tiling": True}, "tiling"),
-        ({"enable_hr": True}, "enable_hr"),
+        ({"enable_hr": True, "firstpass_image": "QUJD"}, "firstpass_image"),
+        ({"enable_hr": True, "hr_additional_modules": ["clip_l"]}, "hr_additional_modules"),
         ({"script_name": "x/y/z plot"}, "script_name"),
         ({"s_min_uncond": 0.5}, "s_min_uncond"),
         ({"force_task_id": "abc"}, "force_task_id"),

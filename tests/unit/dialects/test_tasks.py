@@ -161,3 +161,30 @@ def test_a_nested_prefix_with_dotted_names_is_kept():
     submit = tasks.from_v1alpha2(tasks.V1Alpha2Request.model_validate(body))
     tasks.check(submit)
     assert tasks.output_prefix(submit, "job-1") == "outputs/team/v1.2/.cache/job-1/"
+
+
+def extras_task(content: dict) -> dict:
+    metadata = {"id": "up-1", "runtime": "sd15", "tasktype": "extra-single-image", "prefix": "out"}
+    return {"task": {"metadata": metadata, "content": content}}
+
+
+def test_an_extra_single_image_task_becomes_an_extras_job_from_its_image_link():
+    body = extras_task({"alwayson_scripts": {"image_link": LINK}, "upscaler_1": "ESRGAN_4x"})
+    submit = tasks.from_v1alpha2(tasks.V1Alpha2Request.model_validate(body))
+    link_path = "task.content.alwayson_scripts.image_link"
+
+    job = tasks.to_job(submit, ctx(job_id="up-1", images={link_path: "Q0FU"}))
+
+    assert (job.task, job.init_images, job.pool) == (Task.EXTRAS, ("Q0FU",), "sd15")
+    assert job.extras.upscale.upscaler == "ESRGAN_4x"
+    assert job.output.prefix == "outputs/out/up-1/"
+
+
+def test_an_extras_task_names_its_fields_in_the_task_body():
+    body = extras_task({"image": "Q0FU", "upscaling_resize": 20})
+    submit = tasks.from_v1alpha2(tasks.V1Alpha2Request.model_validate(body))
+
+    with pytest.raises(InvalidRequest) as raised:
+        tasks.to_job(submit, ctx(job_id="up-1"))
+
+    assert raised.value.problems[0].field == "task.content.upscaling_resize"

@@ -157,3 +157,24 @@ def test_error_bodies():
     status, body = v3.error_body(Unauthorized("invalid or missing API key"))
     assert status == 401
     assert body == {"status": "error", "message": "invalid or missing API key"}
+
+
+@pytest.mark.parametrize(("flag", "factor"), [("yes", 2.0), ("3", 3.0), (4, 4.0)])
+def test_upscale_yes_or_a_factor_upscales_after_generation(flag, factor):
+    job = v3.to_job(v3.V3Request.model_validate({"prompt": "x", "upscale": flag}), "text2img", ctx())
+
+    assert (job.extras.upscale.scale, job.extras.upscale.upscaler) == (factor, "ESRGAN_4x")
+
+
+@pytest.mark.parametrize("flag", ["no", None, "1"])
+def test_upscale_no_or_one_leaves_the_size(flag):
+    job = v3.to_job(v3.V3Request.model_validate({"prompt": "x", "upscale": flag}), "text2img", ctx())
+
+    assert job.extras is None
+
+
+def test_an_upscale_factor_out_of_range_names_upscale():
+    with pytest.raises(InvalidRequest) as raised:
+        v3.to_job(v3.V3Request.model_validate({"prompt": "x", "upscale": 12}), "text2img", ctx())
+
+    assert v3.to_caller_path(raised.value.problems[0].field) == "upscale"

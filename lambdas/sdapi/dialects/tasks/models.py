@@ -22,8 +22,9 @@ class TaskMetadata(BaseModel):
     runtime: str = Field(
         description="Runtime: a pool name or a checkpoint name.", json_schema_extra=applied()
     )
-    tasktype: Literal["text-to-image", "image-to-image"] = Field(
-        description="What to run.", json_schema_extra=applied()
+    tasktype: Literal["text-to-image", "image-to-image", "extra-single-image"] = Field(
+        description="What to run (`extra-single-image`: the content is A1111's extras request).",
+        json_schema_extra=applied(),
     )
     prefix: str | None = Field(
         default=None,

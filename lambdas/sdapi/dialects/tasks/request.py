@@ -11,7 +11,11 @@ from sdapi.errors import InvalidRequest
 from sdapi.ids import is_valid
 from sdapi.schema.job import Task
 
-TASK_TYPES = {"text-to-image": Task.TXT2IMG, "image-to-image": Task.IMG2IMG}
+TASK_TYPES = {
+    "text-to-image": Task.TXT2IMG,
+    "image-to-image": Task.IMG2IMG,
+    "extra-single-image": Task.EXTRAS,
+}
 """`tasktype` (v1alpha2) / `alwayson_scripts.task` (v1alpha1) → the task it runs."""
 
 _PREFIX = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")

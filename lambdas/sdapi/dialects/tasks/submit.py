@@ -1,12 +1,15 @@
 """Task → canonical job: the URL inputs to fetch first (through the SSRF guard), then the A1111 payload with
-those inputs inlined, on the pool and checkpoint the `runtime` names."""
+those inputs inlined, on the pool and checkpoint the `runtime` names. An `extra-single-image` task carries
+A1111's extras request (`image`, or `alwayson_scripts.image_link` downloaded into it, as the SD-on-EKS queue
+agent does) and becomes an `extras` job."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from sdapi.dialects.a1111.models import Img2ImgRequest, Txt2ImgRequest
+from sdapi.dialects.a1111 import extras
+from sdapi.dialects.a1111.models import ExtrasSingleImageRequest, Img2ImgRequest, Txt2ImgRequest
 from sdapi.dialects.a1111.payload import Routing, payload_to_job
 from sdapi.dialects.common import SubmitContext, is_url, parse
 from sdapi.dialects.tasks.models import TaskSubmit
@@ -29,14 +32,17 @@ def url_inputs(submit: TaskSubmit) -> dict[str, str]:
     if link:
         if not is_url(link):
             raise InvalidRequest.field(f"{prefix}alwayson_scripts.image_link", "must be an https URL")
-        if submit.task != Task.IMG2IMG:
+        if submit.task not in (Task.IMG2IMG, Task.EXTRAS):
             raise InvalidRequest.field(
-                f"{prefix}alwayson_scripts.image_link", "is only used by image-to-image"
+                f"{prefix}alwayson_scripts.image_link",
+                "is only used by image-to-image and extra-single-image",
             )
         found[f"{prefix}alwayson_scripts.image_link"] = link
     for i, image in enumerate(content.get("init_images") or []):
         if is_url(image):
             found[f"{prefix}init_images[{i}]"] = image
+    if is_url(content.get("image")):
+        found[f"{prefix}image"] = content["image"]
     if is_url(content.get("mask")):
         found[f"{prefix}mask"] = content["mask"]
     controlnet = scripts.get("controlnet") if isinstance(scripts.get("controlnet"), dict) else {}
@@ -54,6 +60,8 @@ def to_job(submit: TaskSubmit, ctx: SubmitContext, options: Mapping[str, Any] | 
     translate them with `path_mapper(submit)`). Fetched URL inputs arrive base64 in `ctx.images` under the
     paths `url_inputs` gave."""
     content = _inline(submit, ctx.images)
+    if submit.task == Task.EXTRAS:
+        return _extras_job(submit, content, ctx)
     model_class = Img2ImgRequest if submit.task == Task.IMG2IMG else Txt2ImgRequest
     payload = parse(model_class, content, submit.content_prefix)
     pool_name, runtime_model = _runtime(ctx.catalog, submit.runtime)
@@ -73,6 +81,27 @@ def to_job(submit: TaskSubmit, ctx: SubmitContext, options: Mapping[str, Any] | 
     return payload_to_job(payload, ctx, routing).model_copy(update={"task_id": submit.id})
 
 
+def _extras_job(submit: TaskSubmit, content: dict[str, Any], ctx: SubmitContext) -> Job:
+    """An extra-single-image task: A1111's extras request, its image from `image` or `image_link`."""
+    link_key = f"{submit.content_prefix}alwayson_scripts.image_link"
+    if not content.get("alwayson_scripts"):
+        content.pop("alwayson_scripts", None)  # only routing keys were there
+    if link_key in ctx.images and not content.get("image"):
+        content["image"] = ctx.images[link_key]
+    request = parse(ExtrasSingleImageRequest, content, submit.content_prefix)
+    pool_name, _ = _runtime(ctx.catalog, submit.runtime)
+    job = extras.extras_to_job(
+        request,
+        ctx,
+        dialect=Dialect.TASKS,
+        pool_name=pool_name,
+        base64=False,
+        folder=submit.prefix,
+        context=submit.context,
+    )
+    return job.model_copy(update={"task_id": submit.id})
+
+
 def _inline(submit: TaskSubmit, images: Mapping[str, str]) -> dict[str, Any]:
     content = dict(submit.content)
     prefix = submit.content_prefix
@@ -82,6 +111,8 @@ def _inline(submit: TaskSubmit, images: Mapping[str, str]) -> dict[str, Any]:
         ]
     if f"{prefix}mask" in images:
         content["mask"] = images[f"{prefix}mask"]
+    if f"{prefix}image" in images:
+        content["image"] = images[f"{prefix}image"]
     scripts = content.get("alwayson_scripts")
     if not isinstance(scripts, dict):
         return content

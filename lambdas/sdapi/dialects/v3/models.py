@@ -31,6 +31,22 @@ def _blank_none(value: Any) -> Any:
 
 
 YesNo = Annotated[Literal["yes", "no"] | None, BeforeValidator(_yes_no)]
+
+
+def _yes_no_or_factor(value: Any) -> Any:
+    """v3's `upscale`: yes/no (as `_yes_no` reads them) or a factor, possibly as a string ("3")."""
+    flag = _yes_no(value)
+    if flag in ("yes", "no", None):
+        return flag
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+YesNoOrFactor = Annotated[Literal["yes", "no"] | float | None, BeforeValidator(_yes_no_or_factor)]
 OptionalInt = Annotated[int | None, BeforeValidator(_blank_none)]
 
 
@@ -149,7 +165,12 @@ class V3Request(BaseModel):
         description='"yes": the Karras schedule (unless `scheduler` names one).',
         json_schema_extra=applied(),
     )
-    upscale: YesNo = _not_offered("upscaling", "return the image at twice the size")
+    upscale: YesNoOrFactor = Field(
+        default=None,
+        description='"yes": each image upscaled 2x after generation (a number: by that factor, 1-8), with '
+        'the pool\'s first upscaler model (else Lanczos); 1 or "no": as generated.',
+        json_schema_extra=applied(),
+    )
     panorama: YesNo = _not_offered("panorama generation", "a panorama")
     self_attention: YesNo = _not_offered("self-attention guidance", "self-attention guidance")
     tomesd: YesNo = _not_offered("token merging", "token merging (ToMe)")

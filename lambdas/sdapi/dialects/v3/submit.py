@@ -12,11 +12,12 @@ from sdapi.dialects.common import (
     refuse_declared,
     resolve_sampler,
     resolve_seed,
+    sub_model,
 )
 from sdapi.dialects.v3.models import V3Request
 from sdapi.errors import InvalidRequest
 from sdapi.schema.catalog import Family
-from sdapi.schema.job import Dialect, Job, Task, Webhook
+from sdapi.schema.job import Dialect, Extras, Job, Task, Upscale, Webhook
 from sdapi.schema.prompt import LoraRequest
 
 KINDS = {"text2img": Task.TXT2IMG, "img2img": Task.IMG2IMG, "inpaint": Task.INPAINT}
@@ -78,6 +79,7 @@ def to_job(request: V3Request, kind: str, ctx: SubmitContext) -> Job:
         init_images=tuple(init),
         mask=mask,
         safety_checker=safety,
+        extras=_upscale(request, ctx, choice.pool),
         loras=_loras(request),
         embeddings=tuple(_names(request.embeddings_model)),
         webhook=Webhook(url=request.webhook) if request.webhook else None,
@@ -94,6 +96,18 @@ def to_job(request: V3Request, kind: str, ctx: SubmitContext) -> Job:
             },
         ),
     )
+
+
+def _upscale(request: V3Request, ctx: SubmitContext, pool) -> Extras | None:
+    """v3 `upscale`: "yes" is 2x, a number is that factor; done after generation with the pool's first
+    upscaler model, else A1111's Lanczos."""
+    factor = 2.0 if request.upscale == "yes" else request.upscale
+    if factor in (None, "no") or factor == 1:
+        return None
+    upscaler = first_of_family(ctx.catalog, pool, Family.UPSCALER)
+    name = upscaler if upscaler is not None else "Lanczos"
+    upscale = sub_model(Upscale, "extras.upscale", scale=factor, upscaler=name)
+    return Extras(upscale=upscale)
 
 
 def _meta(request: V3Request, job_id: str, ran: dict[str, Any]) -> dict[str, Any]:
@@ -125,6 +139,7 @@ def _meta(request: V3Request, job_id: str, ran: dict[str, Any]) -> dict[str, Any
         "clip_skip": request.clip_skip,
         "vae": request.vae,
         "use_karras_sigmas": request.use_karras_sigmas or "no",
+        "upscale": request.upscale or "no",
     }
 
 
@@ -151,6 +166,8 @@ def _loras(request: V3Request) -> tuple[LoraRequest, ...]:
 
 
 _PATHS = {
+    "extras.upscale.scale": "upscale",
+    "extras.upscale.upscaler": "upscale",
     "model": "model_id",
     "pool": "model_id",
     "steps": "num_inference_steps",
