@@ -34,16 +34,16 @@ YesNo = Annotated[Literal["yes", "no"] | None, BeforeValidator(_yes_no)]
 
 
 def _yes_no_or_factor(value: Any) -> Any:
-    """v3's `upscale`: yes/no (as `_yes_no` reads them) or a factor, possibly as a string ("3")."""
-    flag = _yes_no(value)
-    if flag in ("yes", "no", None):
-        return flag
+    """v3's `upscale`: yes/no (as `_yes_no` reads them) or a factor, possibly as a string ("3"; "1" is a
+    factor of 1 here, not "yes")."""
     if isinstance(value, str):
         try:
             return float(value)
         except ValueError:
-            return value
-    return value
+            pass
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return _yes_no(value)
 
 
 YesNoOrFactor = Annotated[Literal["yes", "no"] | float | None, BeforeValidator(_yes_no_or_factor)]
