@@ -25,7 +25,7 @@ OVERRIDES: dict[str, str] = {
     "sdxl_clip_l_skip": "clip skip also on SDXL's CLIP-L",
     "face_restoration_model": "the face restorer used by `restore_faces`",
     "code_former_weight": "CodeFormer's weight when `restore_faces` runs CodeFormer (0-1, default 0.5)",
-    "randn_source": "where the initial noise is drawn: GPU (A1111's default), CPU or NV",
+    "randn_source": "where all noise is drawn (initial and per-step): GPU (A1111's default), CPU or NV",
     "eta_noise_seed_delta": "added to the seed of the sampler's own noise (ENSD)",
     "eta_ddim": "DDIM's eta when the request's `eta` is null",
     "eta_ancestral": "the ancestral / SDE samplers' eta when the request's `eta` is null",
