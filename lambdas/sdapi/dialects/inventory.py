@@ -191,7 +191,9 @@ def render() -> str:
         "`eta`, `s_churn`, `s_tmin`, `s_tmax` and `s_noise` (`lambdas/sdapi/schema/sampler_knobs.py`):",
         "applied where the sampler's diffusers scheduler takes the knob; refused (400 naming the field and",
         "the sampler) where A1111's sampler would use it and diffusers cannot, unless it is at A1111's",
-        "default for that sampler; without effect for samplers that ignore it upstream too.",
+        "default for that sampler; without effect for samplers that ignore it upstream too (the native API",
+        "refuses those too: a 400 when neither the sampler nor hires fix's second-pass sampler uses it).",
+        "With hires fix, the second pass's sampler is held to the same rule.",
         "",
     ]
     knob_rows = []

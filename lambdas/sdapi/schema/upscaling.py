@@ -25,7 +25,8 @@ DEFAULT_LATENT_MODE = "Latent"
 """What hires fix uses when the request names no upscaler (A1111 `latent_upscale_default_mode`)."""
 
 NONE_UPSCALER = "None"
-BUILTIN_UPSCALERS: dict[str, str | None] = {NONE_UPSCALER: None, "Lanczos": "lanczos", "Nearest": "nearest"}
+LANCZOS = "Lanczos"
+BUILTIN_UPSCALERS: dict[str, str | None] = {NONE_UPSCALER: None, LANCZOS: "lanczos", "Nearest": "nearest"}
 """A1111's upscalers that need no weights: name → PIL resampling filter (None: leaves the image as is)."""
 
 LATENT_SCALE = 8

@@ -31,14 +31,15 @@ from sdapi.dialects.common import (
     SubmitContext,
     build_job,
     choose_model,
+    knob_fields,
     refuse_declared,
     resolve_sampler,
     resolve_seed,
+    second_pass_sampler,
     strip_data_url,
     sub_model,
 )
-from sdapi.errors import FieldProblem, InvalidRequest
-from sdapi.schema import sampler_knobs
+from sdapi.errors import InvalidRequest
 from sdapi.schema.catalog import Catalog
 from sdapi.schema.defaults import DEFAULT_DENOISING_STRENGTH
 from sdapi.schema.job import (
@@ -150,12 +151,9 @@ def _hires(payload: A1111Request) -> Hires | None:
     first_sampler, first_schedule = resolve_sampler(
         payload.sampler_name or payload.sampler_index, payload.scheduler
     )
-    hr_sampler, hr_schedule = _named(payload.hr_sampler_name), _named(payload.hr_scheduler)
-    sampler = scheduler = None
-    if hr_sampler:
-        sampler, scheduler = resolve_sampler(hr_sampler, hr_schedule or first_schedule)
-    elif hr_schedule:
-        scheduler = resolve_sampler(first_sampler, hr_schedule)[1]
+    sampler, scheduler = second_pass_sampler(
+        (first_sampler, first_schedule), _named(payload.hr_sampler_name), _named(payload.hr_scheduler)
+    )
     return sub_model(
         Hires,
         "hires",
@@ -229,8 +227,7 @@ def refuse_unsupported(payload: A1111Request) -> None:
 
 
 def _sampler_knobs(payload: A1111Request, sampler: str, overrides: Overrides) -> dict[str, float]:
-    """The sampler knobs the job carries (`schema/sampler_knobs.py`): those the sampler takes, away from
-    A1111's defaults; a knob the sampler would use upstream but cannot here is a 400 naming it."""
+    """The sampler knobs the job carries (`knob_fields`): for the first pass and hires fix's second."""
     eta = payload.eta
     if eta is None:
         eta = overrides.eta_ddim if sampler == "DDIM" else overrides.eta_ancestral
@@ -241,13 +238,8 @@ def _sampler_knobs(payload: A1111Request, sampler: str, overrides: Overrides) ->
         "s_tmax": payload.s_tmax,
         "s_noise": payload.s_noise,
     }
-    knobs, problems = sampler_knobs.resolve(sampler, values)
-    if problems:
-        raise InvalidRequest(
-            "; ".join(f"{p.knob}: {p.reason}" for p in problems),
-            [FieldProblem(p.knob, p.reason) for p in problems],
-        )
-    return knobs
+    hires = _hires(payload)
+    return knob_fields(values, sampler, second_pass=hires.sampler if hires else None)
 
 
 def _refiner(payload: A1111Request) -> Refiner | None:

@@ -15,7 +15,13 @@ from sdapi.dialects.common.context import (
     resolve_seed,
 )
 from sdapi.dialects.common.inputs import is_url, strip_data_url, strip_optional
-from sdapi.dialects.common.models import NO_MODEL, ModelChoice, choose_model, first_of_family
+from sdapi.dialects.common.models import (
+    NO_MODEL,
+    ModelChoice,
+    choose_model,
+    default_upscaler,
+    first_of_family,
+)
 from sdapi.dialects.common.paths import (
     PathMapper,
     caller_paths,
@@ -33,7 +39,13 @@ from sdapi.dialects.common.problems import (
     route_validation_error,
     sub_model,
 )
-from sdapi.dialects.common.samplers import AUTOMATIC, DEFAULT_SAMPLER, resolve_sampler
+from sdapi.dialects.common.samplers import (
+    AUTOMATIC,
+    DEFAULT_SAMPLER,
+    knob_fields,
+    resolve_sampler,
+    second_pass_sampler,
+)
 
 __all__ = [
     "AUTOMATIC",
@@ -50,10 +62,12 @@ __all__ = [
     "build_job",
     "caller_paths",
     "choose_model",
+    "default_upscaler",
     "first_of_family",
     "identity",
     "invalid",
     "is_url",
+    "knob_fields",
     "loc_to_path",
     "output_prefix",
     "parse",
@@ -64,6 +78,7 @@ __all__ = [
     "resolve_sampler",
     "resolve_seed",
     "route_validation_error",
+    "second_pass_sampler",
     "split_path",
     "strip_data_url",
     "strip_optional",

@@ -1,4 +1,5 @@
-"""Which pool and checkpoint a request runs on, and the first catalog entry of a family in a pool."""
+"""Which pool and checkpoint a request runs on, the first catalog entry of a family in a pool, and the default
+upscaler."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from sdapi.errors import InvalidRequest
 from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Catalog, Family, Pool
+from sdapi.schema.upscaling import LANCZOS
 
 NO_MODEL = ("none", "automatic")
 """Model names that mean "the pool's default checkpoint" (as A1111 shows them)."""
@@ -55,6 +57,12 @@ def first_of_family(catalog: Catalog, pool: Pool, family: Family) -> str | None:
     """Return the name of the pool's first catalog entry of `family`, or None when it has none."""
     found = catalog.in_pool(pool, family)
     return found[0].name if found else None
+
+
+def default_upscaler(catalog: Catalog, pool: Pool) -> str:
+    """The upscaler an after-generation upscale uses when the request names none: the pool's first
+    `upscaler` model, else A1111's built-in Lanczos (no weights needed)."""
+    return first_of_family(catalog, pool, Family.UPSCALER) or LANCZOS
 
 
 def _names(items: Iterable[Any]) -> list[str]:

@@ -11,6 +11,7 @@ from sdapi.dialects.native.models import JobView, Progress
 from sdapi.records import JobRecord, SystemLoad
 from sdapi.schema.catalog import Catalog
 from sdapi.schema.job import JobState
+from sdapi.schema.upscaling import BUILTIN_UPSCALERS, LATENT_UPSCALE_MODES
 from sdapi.timestamps import iso
 
 
@@ -69,7 +70,8 @@ def load_view(load: SystemLoad) -> dict[str, Any]:
 
 
 def models_view(catalog: Catalog) -> dict[str, Any]:
-    """Return `GET /v1/models`: the deployment's pools and catalog entries."""
+    """Return `GET /v1/models`: the deployment's pools and catalog entries, its prompt styles, and the
+    upscalers that need no catalog entry (hires fix's Latent modes, A1111's built-ins)."""
     return {
         "default_pool": catalog.default_pool,
         "pools": [
@@ -87,6 +89,9 @@ def models_view(catalog: Catalog) -> dict[str, Any]:
             }
             for m in catalog.models
         ],
+        "styles": [s.model_dump() for s in catalog.styles],
+        "latent_upscale_modes": list(LATENT_UPSCALE_MODES),
+        "builtin_upscalers": list(BUILTIN_UPSCALERS),
     }
 
 

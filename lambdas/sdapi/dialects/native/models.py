@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sdapi.dialects.common import AUTOMATIC, DEFAULT_SAMPLER
+from sdapi.dialects.native.parts import Extras, HiresFix, Lora
 from sdapi.schema.defaults import DEFAULT_DENOISING_STRENGTH
 from sdapi.schema.handling import applied
-from sdapi.schema.job import ControlNetUnit, JobState, Mask, Refiner, ResizeMode, Task, Timeouts, Webhook
+from sdapi.schema.job import (
+    ControlNetUnit,
+    JobState,
+    Mask,
+    NoiseSource,
+    Refiner,
+    ResizeMode,
+    Task,
+    Timeouts,
+    Webhook,
+)
+
+KNOB = " A sampler knob (docs/request-fields.md, Sampler knobs): a 400 where no pass's sampler uses it."
 
 
 class JobRequest(BaseModel):
@@ -19,7 +32,8 @@ class JobRequest(BaseModel):
 
     task: Task | None = Field(
         default=None,
-        description="txt2img, img2img or inpaint; inferred from init_images/mask when omitted.",
+        description="txt2img, img2img, inpaint, or extras (only `extras` on the `init_images`, no "
+        "generation); inferred from init_images/mask when omitted.",
         json_schema_extra=applied(),
     )
     pool: str | None = Field(
@@ -36,7 +50,11 @@ class JobRequest(BaseModel):
     refiner: Refiner | None = Field(
         default=None, description="SDXL refiner and its switch point.", json_schema_extra=applied()
     )
-    prompt: str = Field(default="", description="What to draw.", json_schema_extra=applied())
+    prompt: str = Field(
+        default="",
+        description="What to draw, in A1111's prompt language (emphasis, editing, `<lora:name:weight>`).",
+        json_schema_extra=applied(),
+    )
     negative_prompt: str = Field(default="", description="What to avoid.", json_schema_extra=applied())
     width: int = Field(default=512, description="Pixels, a multiple of 8.", json_schema_extra=applied())
     height: int = Field(default=512, description="Pixels, a multiple of 8.", json_schema_extra=applied())
@@ -61,6 +79,39 @@ class JobRequest(BaseModel):
         default=None, description="Variation seed; null or -1: random.", json_schema_extra=applied()
     )
     subseed_strength: float = Field(default=0.0, description="0-1.", json_schema_extra=applied())
+    noise_source: NoiseSource = Field(
+        default=NoiseSource.GPU,
+        description="Where seeded noise is drawn, initial and per step (A1111 `randn_source`): GPU (A1111's "
+        "default), CPU (the same on every device) or NV (A1111's emulation of NVIDIA's generator).",
+        json_schema_extra=applied(),
+    )
+    eta_noise_seed_delta: int = Field(
+        default=0,
+        description="A1111's ENSD: the samplers' per-step noise is drawn from seed + this; 0: off.",
+        json_schema_extra=applied(),
+    )
+    eta: float | None = Field(
+        default=None,
+        description="Sampler eta (DDIM, ancestral and SDE samplers); null: A1111's default (DDIM 0, others "
+        "1)." + KNOB,
+        json_schema_extra=applied(),
+    )
+    s_churn: float | None = Field(
+        default=None, description="Euler churn (null: 0)." + KNOB, json_schema_extra=applied()
+    )
+    s_tmin: float | None = Field(
+        default=None,
+        description="Lowest sigma churn applies at (null: 0)." + KNOB,
+        json_schema_extra=applied(),
+    )
+    s_tmax: float | None = Field(
+        default=None,
+        description="Highest sigma churn applies at (null or 0: infinity)." + KNOB,
+        json_schema_extra=applied(),
+    )
+    s_noise: float | None = Field(
+        default=None, description="Added-noise scale (null: 1)." + KNOB, json_schema_extra=applied()
+    )
     batch_size: int = Field(default=1, description="Images per batch.", json_schema_extra=applied())
     n_iter: int = Field(default=1, description="Batches.", json_schema_extra=applied())
     clip_skip: int = Field(
@@ -87,11 +138,43 @@ class JobRequest(BaseModel):
     controlnet: list[ControlNetUnit] = Field(
         default_factory=list, description="ControlNet units.", json_schema_extra=applied()
     )
+    loras: list[Lora] = Field(
+        default_factory=list,
+        description="LoRAs of the catalog applied to the job (besides any `<lora:…>` in the prompt).",
+        json_schema_extra=applied(),
+    )
+    styles: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list,
+        description="Names of the deployment's prompt styles (`styles` of `GET /v1/models`), merged into "
+        "the prompts in order (A1111's `{prompt}` rule).",
+        json_schema_extra=applied(),
+    )
+    hires: HiresFix | None = Field(
+        default=None,
+        description="Hires fix (txt2img): first pass, upscale, second pass at the larger size.",
+        json_schema_extra=applied(),
+    )
     restore_faces: bool = Field(
-        default=False, description="Run the deployment's face restorer.", json_schema_extra=applied()
+        default=False,
+        description="Restore faces of each generated image with the pool's (or `face_restorer`'s) model.",
+        json_schema_extra=applied(),
     )
     face_restorer: str | None = Field(
-        default=None, description="Which face restorer (default: the pool's).", json_schema_extra=applied()
+        default=None,
+        description="Which face restorer `restore_faces` runs (default: the pool's first).",
+        json_schema_extra=applied(),
+    )
+    codeformer_weight: float | None = Field(
+        default=None,
+        description="With `restore_faces` running CodeFormer: its weight, 0 (maximum effect) to 1 (minimum); "
+        "null: 0.5.",
+        json_schema_extra=applied(),
+    )
+    extras: Extras | None = Field(
+        default=None,
+        description="Postprocessing of each image after generation, in A1111's order: upscale, then GFPGAN / "
+        "CodeFormer (for task `extras`: of each input image).",
+        json_schema_extra=applied(),
     )
     safety_checker: bool = Field(
         default=False, description="Run the deployment's safety checker.", json_schema_extra=applied()

@@ -1,21 +1,33 @@
-"""Native request → canonical job: the image inputs to resolve first, then the job itself."""
+"""Native request → canonical job: the image inputs to resolve first, then the job itself.
+
+A generation job maps the request's fields onto the job (most by the same name; the hires fix, extras
+and LoRAs through `parts_to_job`). Task `extras` runs only the extras on the input images: a generation
+field set on it is a 400 naming the field, as it would have no effect.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sdapi.dialects.common import (
     AUTOMATIC,
     SubmitContext,
     build_job,
     choose_model,
-    identity,
     is_url,
+    knob_fields,
     resolve_sampler,
     resolve_seed,
     strip_optional,
 )
+from sdapi.dialects.native import parts_to_job
 from sdapi.dialects.native.models import JobRequest
+from sdapi.errors import InvalidRequest
+from sdapi.schema.catalog import Pool
 from sdapi.schema.defaults import DEFAULT_DENOISING_STRENGTH
-from sdapi.schema.job import Dialect, Job, Task, Timeouts
+from sdapi.schema.job import Dialect, Job, Mask, Task, Timeouts
+from sdapi.schema.prompt import Style
+from sdapi.schema.sampler_knobs import KNOBS
 
 UPLOAD_SCHEME = "s3://"
 """Upload references from `POST /v1/uploads` start with this."""
@@ -30,6 +42,8 @@ SAME_AS_JOB = (
     "steps",
     "cfg_scale",
     "subseed_strength",
+    "noise_source",
+    "eta_noise_seed_delta",
     "batch_size",
     "n_iter",
     "clip_skip",
@@ -37,14 +51,14 @@ SAME_AS_JOB = (
     "restore_faces",
     "face_restorer",
     "safety_checker",
-    "webhook",
-    "track_id",
-    "context",
 )
-"""Request fields the canonical job takes as they are (same name, same meaning)."""
+"""Generation fields the canonical job takes as they are (same name, same meaning)."""
 
-to_caller_path = identity
-"""The native paths are the canonical ones."""
+ANY_TASK = ("task", "pool", "init_images", "extras", "base64", "webhook", "track_id", "context", "timeouts")
+"""The fields an `extras` job reads; every other one is about generation."""
+
+to_caller_path = parts_to_job.to_caller_path
+"""The native paths are the canonical ones, but for the hires size and the extras' face restoration."""
 
 
 def image_inputs(request: JobRequest) -> dict[str, str]:
@@ -67,11 +81,8 @@ def _reference(value: str) -> bool:
 
 
 def to_job(request: JobRequest, ctx: SubmitContext) -> Job:
-    """Return the canonical job; paths in its errors are already the native ones (the canonical ones)."""
+    """Return the canonical job; its errors' paths are canonical (`to_caller_path` gives the native ones)."""
     choice = choose_model(ctx.catalog, request.model, pool_name=request.pool)
-    sampler, scheduler = resolve_sampler(
-        request.sampler, None if request.scheduler == AUTOMATIC else request.scheduler
-    )
     images = ctx.images
     init = tuple(
         strip_optional(images.get(f"init_images[{i}]", v)) for i, v in enumerate(request.init_images)
@@ -81,33 +92,76 @@ def to_job(request: JobRequest, ctx: SubmitContext) -> Job:
         mask = mask.model_copy(update={"image": images["mask.image"]})
     elif mask is not None:
         mask = mask.model_copy(update={"image": strip_optional(mask.image)})
+    task = request.task or (Task.INPAINT if mask else Task.IMG2IMG if init else Task.TXT2IMG)
+    common: dict[str, Any] = {
+        "base64": request.base64,
+        "dialect": Dialect.NATIVE,
+        "pool": choice.pool.name,
+        "task": task,
+        "model": choice.model,
+        "init_images": init,
+        "extras": parts_to_job.extras(request.extras, ctx.catalog, choice.pool) if request.extras else None,
+        "webhook": request.webhook,
+        "track_id": request.track_id,
+        "context": request.context,
+        "timeouts": request.timeouts or Timeouts(),
+        "request": request.model_dump(mode="json", exclude={"init_images", "mask", "controlnet", "context"}),
+    }
+    if task == Task.EXTRAS:
+        _refuse_generation_fields(request)
+        return build_job(ctx, seed=0, **common)
+    return build_job(ctx, **common, **_generation(request, ctx, task, mask, choice.pool))
+
+
+def _refuse_generation_fields(request: JobRequest) -> None:
+    for name in JobRequest.model_fields:
+        if name in request.model_fields_set and name not in ANY_TASK:
+            raise InvalidRequest.field(name, "has no effect on an extras job (it generates nothing)")
+
+
+def _generation(
+    request: JobRequest, ctx: SubmitContext, task: Task, mask: Mask | None, pool: Pool
+) -> dict[str, Any]:
+    """The job fields of a generation task (txt2img, img2img, inpaint)."""
+    first = resolve_sampler(request.sampler, None if request.scheduler == AUTOMATIC else request.scheduler)
+    hires = None
+    if request.hires is not None:
+        if task != Task.TXT2IMG:
+            raise InvalidRequest.field("hires", f"hires fix is for txt2img, not {task}")
+        hires = parts_to_job.hires(request.hires, first)
+    denoise = request.denoising_strength
+    if task == Task.TXT2IMG and denoise is not None:
+        raise InvalidRequest.field(
+            "denoising_strength", "is for img2img / inpaint (hires fix's is hires.denoising_strength)"
+        )
+    if task != Task.TXT2IMG and denoise is None:
+        denoise = DEFAULT_DENOISING_STRENGTH
+    knobs = knob_fields(
+        {knob: getattr(request, knob) for knob in KNOBS},
+        first[0],
+        second_pass=(hires.sampler or first[0]) if hires else None,
+        strict=True,
+    )
     units = tuple(
-        u.model_copy(update={"image": strip_optional(images.get(f"controlnet[{i}].image", u.image))})
+        u.model_copy(update={"image": strip_optional(ctx.images.get(f"controlnet[{i}].image", u.image))})
         if u.image
         else u
         for i, u in enumerate(request.controlnet)
     )
-    task = request.task or (Task.INPAINT if mask else Task.IMG2IMG if init else Task.TXT2IMG)
-    denoise = request.denoising_strength
-    if task != Task.TXT2IMG and denoise is None:
-        denoise = DEFAULT_DENOISING_STRENGTH
-    echo = request.model_dump(mode="json", exclude={"init_images", "mask", "controlnet", "context"})
-    return build_job(
-        ctx,
-        base64=request.base64,
-        dialect=Dialect.NATIVE,
-        pool=choice.pool.name,
-        task=task,
-        model=choice.model,
-        sampler=sampler,
-        scheduler=scheduler,
-        seed=resolve_seed(request.seed, ctx.seed),
-        subseed=resolve_seed(request.subseed, ctx.subseed),
-        denoising_strength=denoise if task != Task.TXT2IMG else None,
-        init_images=init,
-        mask=mask,
-        controlnet=units,
-        request=echo,
-        timeouts=request.timeouts or Timeouts(),
+    return {
+        "sampler": first[0],
+        "scheduler": first[1],
+        "seed": resolve_seed(request.seed, ctx.seed),
+        "subseed": resolve_seed(request.subseed, ctx.subseed),
+        "denoising_strength": denoise,
+        "mask": mask,
+        "controlnet": units,
+        "hires": hires,
+        "loras": parts_to_job.loras(request.loras),
+        "styles": tuple(Style(name=name) for name in request.styles),
+        **parts_to_job.codeformer_weight(
+            request.codeformer_weight, request.restore_faces, request.face_restorer, ctx.catalog, pool
+        ),
+        **knobs,
         **{name: getattr(request, name) for name in SAME_AS_JOB},
-    )
+    }

@@ -8,6 +8,7 @@ from sdapi.dialects.common import (
     SubmitContext,
     build_job,
     choose_model,
+    default_upscaler,
     first_of_family,
     refuse_declared,
     resolve_sampler,
@@ -104,9 +105,7 @@ def _upscale(request: V3Request, ctx: SubmitContext, pool) -> Extras | None:
     factor = 2.0 if request.upscale == "yes" else request.upscale
     if factor in (None, "no") or factor == 1:
         return None
-    upscaler = first_of_family(ctx.catalog, pool, Family.UPSCALER)
-    name = upscaler if upscaler is not None else "Lanczos"
-    upscale = sub_model(Upscale, "extras.upscale", scale=factor, upscaler=name)
+    upscale = sub_model(Upscale, "extras.upscale", scale=factor, upscaler=default_upscaler(ctx.catalog, pool))
     return Extras(upscale=upscale)
 
 
