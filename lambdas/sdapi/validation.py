@@ -102,7 +102,8 @@ def _problems(job: Job, settings: Settings) -> list[FieldProblem]:
             _upscaled_limit(info.width, info.height, upscale, f"init_images[{i}]", limits, add)
     upscale = job.extras.upscale if job.extras is not None else None
     if upscale is not None and job.task != Task.EXTRAS:
-        _upscaled_limit(job.width, job.height, upscale, "extras.upscale.scale", limits, add)
+        width, height = _generated_size(job)
+        _upscaled_limit(width, height, upscale, "extras.upscale.scale", limits, add)
     if job.mask is not None:
         _image(job.mask.image, "mask.image", settings, problems)
     for i, unit in enumerate(job.controlnet):
@@ -170,6 +171,14 @@ def _hires_limits(job: Job, limits, add) -> None:
     for name, text in (("prompt", hires.prompt), ("negative_prompt", hires.negative_prompt)):
         if text is not None and len(text) > limits.max_prompt_chars:
             add(f"hires.{name}", f"must be at most {limits.max_prompt_chars} characters")
+
+
+def _generated_size(job: Job) -> tuple[int, int]:
+    """The size of the images a generation job makes: hires fix's when it runs, else the job's."""
+    if job.hires is None:
+        return job.width, job.height
+    goal = hires_target(job.width, job.height, job.hires.scale, job.hires.resize_x, job.hires.resize_y)
+    return goal.final_width, goal.final_height
 
 
 def _upscaled_limit(width: int, height: int, upscale, field: str, limits, add) -> None:

@@ -202,6 +202,16 @@ def test_webuiapis_default_knobs_are_accepted_with_euler():
     assert (job.eta, job.s_churn, job.s_tmax) == (None, None, None)
 
 
+def test_a_knob_the_hires_second_pass_sampler_cannot_take_is_refused_at_the_door():
+    error = refusal({"sampler_name": "Euler", "s_churn": 1, "enable_hr": True, "hr_sampler_name": "Heun"})
+    assert fields_of(error) == ["s_churn"]
+
+
+def test_eta_is_carried_for_a_ddim_second_pass_as_a1111_uses_it_there():
+    job = to_job({"sampler_name": "DPM++ 2M", "eta": 0.4, "enable_hr": True, "hr_sampler_name": "DDIM"})
+    assert job.eta == 0.4
+
+
 def test_eta_ddim_override_is_ddims_eta_when_the_request_gives_none():
     job = to_job({"sampler_name": "DDIM", "override_settings": {"eta_ddim": 0.2}})
     assert job.eta == 0.2
