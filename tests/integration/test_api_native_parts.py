@@ -150,3 +150,15 @@ def test_the_models_listing_names_the_styles_and_upscalers_native_requests_use(e
     assert {s["name"] for s in models["styles"]} == {"cinematic", "sharp"}
     assert "Latent" in models["latent_upscale_modes"]
     assert "Lanczos" in models["builtin_upscalers"]
+
+
+def test_the_openapi_document_describes_the_native_parts(env):
+    api, _ = env
+
+    status, spec, _ = api.call("GET", "/openapi.json", key=None)
+
+    assert status == 200
+    schemas = {s.get("title"): s for s in spec["components"]["schemas"].values()}
+    assert "Latent mode" in schemas["HiresFix"]["properties"]["upscaler"]["description"]
+    assert "CodeFormer" in schemas["FaceRestoration"]["properties"]["codeformer_weight"]["description"]
+    assert schemas["Lora"]["required"] == ["name"]
