@@ -30,10 +30,24 @@ log = logging.getLogger(__name__)
 NATIVE_SIDE = {Family.SDXL: 1024, Family.SD15: 512}
 REQUEST_DEFAULT = (512, 512)
 """The size a job gets when the request names none (`sdapi.schema.job.Job.width/height`)."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """The sampling settings of one warm-up job (what decides which guard variant a graph is)."""
+
+    sampler: str = "Euler a"
+    scheduler: str = "automatic"
+    batch_size: int = 1
+    cfg_scale: float = 7.0
+
+
+PLAIN = Variant()
+"""The uncompiled warm-up's settings."""
 VARIANTS = (
-    {"sampler": "Euler a", "scheduler": "automatic", "batch_size": 1, "cfg_scale": 7.0},
-    {"sampler": "DPM++ 2M", "scheduler": "karras", "batch_size": 1, "cfg_scale": 1.0},
-    {"sampler": "DPM++ 2M", "scheduler": "karras", "batch_size": 2, "cfg_scale": 7.0},
+    PLAIN,
+    Variant(sampler="DPM++ 2M", scheduler="karras", batch_size=1, cfg_scale=1.0),
+    Variant(sampler="DPM++ 2M", scheduler="karras", batch_size=2, cfg_scale=7.0),
 )
 STEPS = 2
 REFINER_SWITCH = 0.5
@@ -59,15 +73,13 @@ def bucket_jobs(checkpoint: ModelEntry, refiner: ModelEntry | None, sizes: list[
     for bucket in sizes:
         for with_refiner in (False, True) if refiner is not None else (False,):
             for variant in VARIANTS:
-                yield _job(
-                    checkpoint, bucket.width, bucket.height, refiner if with_refiner else None, **variant
-                )
+                yield _job(checkpoint, bucket, refiner if with_refiner else None, variant)
 
 
 def plain_job(checkpoint: ModelEntry, device_type: str) -> Job:
     """The uncompiled warm-up: one small generation (64x64 on the CPU)."""
     side = CPU_SIDE if device_type == "cpu" else NATIVE_SIDE.get(checkpoint.family, 512)
-    return _job(checkpoint, side, side, None)
+    return _job(checkpoint, Bucket(side, side), None, PLAIN)
 
 
 def run(
@@ -106,17 +118,7 @@ def run(
     return done
 
 
-def _job(
-    checkpoint: ModelEntry,
-    width: int,
-    height: int,
-    refiner: ModelEntry | None,
-    *,
-    sampler: str = "Euler a",
-    scheduler: str = "automatic",
-    batch_size: int = 1,
-    cfg_scale: float = 7.0,
-) -> Job:
+def _job(checkpoint: ModelEntry, size: Bucket, refiner: ModelEntry | None, variant: Variant) -> Job:
     return Job(
         id="warmup",
         owner="warmup",
@@ -125,13 +127,13 @@ def _job(
         task="txt2img",
         model=checkpoint.name,
         prompt="warm-up",
-        width=width,
-        height=height,
+        width=size.width,
+        height=size.height,
         steps=STEPS,
-        sampler=sampler,
-        scheduler=scheduler,
-        batch_size=batch_size,
-        cfg_scale=cfg_scale,
+        sampler=variant.sampler,
+        scheduler=variant.scheduler,
+        batch_size=variant.batch_size,
+        cfg_scale=variant.cfg_scale,
         seed=0,
         refiner={"checkpoint": refiner.name, "switch_at": REFINER_SWITCH} if refiner is not None else None,
         output={"prefix": "outputs/warmup/"},

@@ -65,27 +65,32 @@ class JobConditioning:
 
 def condition_job(job: Job, text: JobText, base, refiner=None) -> JobConditioning:
     """Encode the job's prompts with the loaded base (and refiner) checkpoints' text encoders."""
-    encode = {
-        "prompt": text.prompt,
-        "negative_prompt": text.negative_prompt,
-        "steps": job.steps,
-        "clip_skip": job.clip_skip,
-        "sdxl_clip_l_skip": job.sdxl_clip_l_skip,
-    }
+    request = _PromptRequest(
+        text.prompt, text.negative_prompt, job.steps, job.clip_skip, job.sdxl_clip_l_skip
+    )
     used: set[str] = set()
     return JobConditioning(
         text=text,
-        base=_encode(base, used, **encode),
-        refiner=_encode(refiner, used, **encode) if refiner is not None else None,
+        base=request.encode(base, used),
+        refiner=request.encode(refiner, used) if refiner is not None else None,
         embeddings_used=frozenset(used),
     )
 
 
-def _encode(
-    loaded, used: set[str], *, prompt, negative_prompt, steps, clip_skip, sdxl_clip_l_skip
-) -> PromptConditioning:
-    conditioner = conditioner_for(loaded.pipe, loaded.family, clip_skip, sdxl_clip_l_skip)
-    encoded = encode_prompts(conditioner, prompt, negative_prompt, steps)
-    for encoder in conditioner.encoders:
-        used.update(encoder.used)
-    return encoded
+@dataclass(frozen=True)
+class _PromptRequest:
+    """What every checkpoint of a job encodes: the same prompts, steps and CLIP skips."""
+
+    prompt: str
+    negative_prompt: str
+    steps: int
+    clip_skip: int
+    sdxl_clip_l_skip: bool
+
+    def encode(self, loaded, used: set[str]) -> PromptConditioning:
+        """The prompts through `loaded`'s text encoders; the embeddings they used are added to `used`."""
+        conditioner = conditioner_for(loaded.pipe, loaded.family, self.clip_skip, self.sdxl_clip_l_skip)
+        encoded = encode_prompts(conditioner, self.prompt, self.negative_prompt, self.steps)
+        for encoder in conditioner.encoders:
+            used.update(encoder.used)
+        return encoded
