@@ -1,12 +1,18 @@
-"""PNG encoding and upload: which zlib level, and how much of it stays on a job's critical path.
+"""PNG encoding and upload: which encoder, and how much of a job's writes stays on its critical path.
 
-1. Levels: each zlib level 0-9 encodes the same 1024x1024 image (`--image FILE`, or a synthetic one made
-   of smooth gradients, edges and mild sensor noise, which compresses like a photograph) in interleaved
-   rounds; prints the median and spread of the encode time and the file size.
-2. Critical path: a job of `--n-iter` batches of `--batch` images where each batch "generates" for
-   `--gen-ms` (a sleep, as a GPU wait releases the GIL) and each stored image costs a PUT of `--put-ms`.
-   Inline (encode + put after the generation, as before) against `inference_container.storage.OutputWriter`
-   (handed over per batch, the job waits for its writes at the end). Added critical path per image =
+1. Encoders: the same images (`--image FILE`, else two synthetic ones: "photo", smooth gradients, edges and
+   mild sensor noise, which compresses like a photograph, and "flat", an illustration of flat regions and a
+   noiseless gradient), at 512x512 and 1024x1024, through Pillow (its per-row adaptive filters; levels 1 and
+   6) and OpenCV's libpng (one fixed filter, or libpng's adaptive choice, with zlib's default, run-length or
+   Huffman-only strategy, level 1), in interleaved rounds; median and spread of the encode time, file size.
+   The row marked `*` is the container's encoder (`inference_container.png.encode`).
+2. Critical path: one job per case (SD1.5 512x512 and SDXL 1024x1024, batch 1 and 4, `--n-iter` batches)
+   where each batch "generates" for `--gen-ms` (a sleep, as a GPU wait releases the GIL) and each stored
+   image costs a PUT of `--put-ms`. Three ways, interleaved round by round: inline Pillow level 6 (encode +
+   put after the generation, as before issue 13), `OutputWriter` with Pillow level 1 (the previous session)
+   and `OutputWriter` with the container's encoder (now); and a simulation of what is not built: the same
+   writer given each image as soon as its own VAE decode (`--decode-ms`, the last part of the batch's
+   generation) ends, instead of the whole batch at once. Added critical path per image =
    (job time - n_iter x gen) / images.
 
     python bench/png_bench.py --rounds 7
@@ -21,21 +27,36 @@ import platform
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "lambdas"), str(REPO)]
 
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from inference_container.imaging import encode_png  # noqa: E402
-from inference_container.storage import PNG_COMPRESS_LEVEL, OutputWriter  # noqa: E402
+from inference_container import png  # noqa: E402
+from inference_container.imaging import encode_png as pillow_png  # noqa: E402
+from inference_container.storage import OutputWriter  # noqa: E402
 
 PARAMETERS = "a photograph of a lighthouse\nSteps: 30, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7"
+SIZES = {"SD1.5 512x512": 512, "SDXL 1024x1024": 1024}
+FILTERS = {
+    "sub": cv2.IMWRITE_PNG_FILTER_SUB,
+    "up": cv2.IMWRITE_PNG_FILTER_UP,
+    "paeth": cv2.IMWRITE_PNG_FILTER_PAETH,
+    "adaptive": cv2.IMWRITE_PNG_ALL_FILTERS,
+}
+STRATEGIES = {
+    "default": cv2.IMWRITE_PNG_STRATEGY_DEFAULT,
+    "rle": cv2.IMWRITE_PNG_STRATEGY_RLE,
+    "huffman": cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY,
+}
 
 
-def synthetic_image(side: int = 1024, seed: int = 0) -> Image.Image:
+def photo_image(side: int = 1024, seed: int = 0) -> Image.Image:
     rng = np.random.default_rng(seed)
     y, x = np.mgrid[0:side, 0:side].astype(np.float32) / side
     channels = []
@@ -49,6 +70,20 @@ def synthetic_image(side: int = 1024, seed: int = 0) -> Image.Image:
     return Image.fromarray(np.clip(np.stack(channels, -1), 0, 255).astype(np.uint8))
 
 
+def flat_image(side: int = 1024, seed: int = 1) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:side, 0:side].astype(np.float32) / side
+    pixels = np.empty((side, side, 3), np.float32)
+    pixels[:] = rng.uniform(120, 230, 3)
+    for _ in range(40):
+        cx, cy, r = rng.uniform(0, 1), rng.uniform(0, 1), rng.uniform(0.03, 0.25)
+        pixels[(x - cx) ** 2 + (y - cy) ** 2 < r * r] = rng.uniform(0, 255, 3)
+    sky = side // 3
+    gradient = np.stack([y[:sky] * 200, y[:sky] * 150 + 50, 255 - y[:sky] * 100], -1)
+    pixels[:sky] = pixels[:sky] * 0.5 + gradient * 0.5
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
 def spread(values: list[float]) -> dict:
     ordered = sorted(values)
     q1, _, q3 = statistics.quantiles(ordered, n=4) if len(ordered) >= 4 else (ordered[0], 0, ordered[-1])
@@ -60,16 +95,39 @@ def spread(values: list[float]) -> dict:
     }
 
 
-def levels(image: Image.Image, rounds: int) -> list[dict]:
-    times: dict[int, list[float]] = {level: [] for level in range(10)}
-    sizes: dict[int, int] = {}
+def opencv_png(image: Image.Image, parameters: str | None, *, flt: int, strategy: int) -> bytes:
+    """OpenCV's libpng at level 1 with one filter choice and zlib strategy (no text chunk: these rows
+    compare pixel encoding only; the text chunk costs microseconds)."""
+    array = cv2.cvtColor(np.asarray(image), cv2.COLOR_RGB2BGR)
+    options = [cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, strategy]
+    options += [cv2.IMWRITE_PNG_FILTER, flt]
+    return cv2.imencode(".png", array, options)[1].tobytes()
+
+
+def encoders() -> dict[str, object]:
+    rows: dict[str, object] = {
+        "Pillow level 6 (before)": partial(pillow_png, level=6),
+        "Pillow level 1 (last session)": partial(pillow_png, level=1),
+        "* container: inference_container.png": png.encode,
+    }
+    for fname, flt in FILTERS.items():
+        for sname, strategy in STRATEGIES.items():
+            rows[f"OpenCV {fname} filter, {sname}"] = partial(opencv_png, flt=flt, strategy=strategy)
+    return rows
+
+
+def encoder_table(images: dict[str, Image.Image], rounds: int) -> list[dict]:
+    table = encoders()
+    times: dict[tuple[str, str], list[float]] = {(i, e): [] for i in images for e in table}
+    sizes: dict[tuple[str, str], int] = {}
     for _ in range(rounds):
-        for level in times:  # interleaved: every round encodes every level once
+        for key in times:  # interleaved: every round encodes every image with every encoder once
+            image_name, encoder = key
             started = time.perf_counter()
-            data = encode_png(image, PARAMETERS, level=level)
-            times[level].append(time.perf_counter() - started)
-            sizes[level] = len(data)
-    return [{"level": level, "bytes": sizes[level], **spread(times[level])} for level in times]
+            data = table[encoder](images[image_name], PARAMETERS)
+            times[key].append(time.perf_counter() - started)
+            sizes[key] = len(data)
+    return [{"image": i, "encoder": e, "bytes": sizes[(i, e)], **spread(times[(i, e)])} for i, e in times]
 
 
 class SleepingStore:
@@ -84,49 +142,73 @@ class SleepingStore:
         self.keys.append(key)
 
 
-def job_inline(images, n_iter, gen_s, put_s, level) -> float:
+def job_inline(images, n_iter, gen_s, put_s) -> float:
     store = SleepingStore(put_s)
     started = time.perf_counter()
     for _ in range(n_iter):
         time.sleep(gen_s)
     for index, image in enumerate(images * n_iter):
-        store.put_png(f"outputs/x/{index}.png", encode_png(image, PARAMETERS, level=level))
+        store.put_png(f"outputs/x/{index}.png", pillow_png(image, PARAMETERS, level=6))
     return time.perf_counter() - started
 
 
-def job_background(writer: OutputWriter, images, n_iter, gen_s) -> float:
+def job_background(writer: OutputWriter, images, n_iter, gen_s, decode_s: float | None = None) -> float:
+    """Each batch handed over once generated; with `decode_s`, the last `decode_s` of the batch's
+    generation per image is a per-image VAE decode and each image is handed over as it is decoded."""
     started = time.perf_counter()
     outputs = writer.job()
     index = 0
     for _ in range(n_iter):
-        time.sleep(gen_s)
+        time.sleep(gen_s - (decode_s or 0) * len(images))
         for image in images:
+            if decode_s is not None:
+                time.sleep(decode_s)
             outputs.add(f"outputs/x/{index}.png", image, PARAMETERS)
             index += 1
     outputs.wait()
     return time.perf_counter() - started
 
 
-def critical_path(image, args) -> list[dict]:
-    images = [image] * args.batch
-    count = args.batch * args.n_iter
+WAYS = (
+    "inline, Pillow level 6 (before)",
+    "OutputWriter, Pillow level 1 (last session)",
+    "OutputWriter, container encoder (now)",
+    "same, handed over per decoded image (not built)",
+)
+
+
+def critical_path(image_for, args) -> list[dict]:
     gen_s, put_s = args.gen_ms / 1000, args.put_ms / 1000
-    rows = {"inline, level 6 (before)": [], f"inline, level {PNG_COMPRESS_LEVEL}": []}
-    rows[f"OutputWriter, level {PNG_COMPRESS_LEVEL}"] = []
-    writer = OutputWriter(SleepingStore(put_s))
-    for _ in range(args.rounds):
-        rows["inline, level 6 (before)"].append(job_inline(images, args.n_iter, gen_s, put_s, 6))
-        rows[f"inline, level {PNG_COMPRESS_LEVEL}"].append(
-            job_inline(images, args.n_iter, gen_s, put_s, PNG_COMPRESS_LEVEL)
-        )
-        rows[f"OutputWriter, level {PNG_COMPRESS_LEVEL}"].append(
-            job_background(writer, images, args.n_iter, gen_s)
-        )
-    writer.close()
+    store = SleepingStore(put_s)
+    writers = {
+        WAYS[1]: OutputWriter(store, encode=partial(pillow_png, level=1)),
+        WAYS[2]: OutputWriter(store),
+    }
+    cases = [(size_name, batch) for size_name in SIZES for batch in args.batches]
+    rows: dict[tuple, list[float]] = {(*case, way): [] for case in cases for way in WAYS}
+    for round_index in range(args.rounds):
+        for case in cases:
+            size_name, batch = case
+            turn = round_index % len(WAYS)
+            for way in WAYS[turn:] + WAYS[:turn]:  # the order rotates every round
+                # distinct objects: Pillow keeps each save's settings on the image object, so one image
+                # saved by two threads at once can leave the other's level behind for the next save
+                images = [image_for(SIZES[size_name]).copy() for _ in range(batch)]
+                if way == WAYS[0]:
+                    elapsed = job_inline(images, args.n_iter, gen_s, put_s)
+                elif way == WAYS[3]:
+                    decode_s = args.decode_ms / 1000 * (SIZES[size_name] / 1024) ** 2
+                    elapsed = job_background(writers[WAYS[2]], images, args.n_iter, gen_s, decode_s)
+                else:
+                    elapsed = job_background(writers[way], images, args.n_iter, gen_s)
+                rows[(*case, way)].append(elapsed)
+    for writer in writers.values():
+        writer.close()
     out = []
-    for label, times in rows.items():
+    for (size_name, batch, way), times in rows.items():
+        count = batch * args.n_iter
         added = [(t - args.n_iter * gen_s) / count for t in times]
-        out.append({"how": label, "added_per_image": spread(added), "job": spread(times)})
+        out.append({"case": size_name, "batch": batch, "how": way, "added_per_image": spread(added)})
     return out
 
 
@@ -135,43 +217,64 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--image", type=Path, default=None, help="a PNG/JPEG to encode (default: synthetic)")
-    parser.add_argument("--side", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--batch", type=int, default=2)
-    parser.add_argument("--n-iter", type=int, default=2)
-    parser.add_argument("--gen-ms", type=float, default=1500.0, help="generation time of one batch")
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--n-iter", type=int, default=1)
+    parser.add_argument("--gen-ms", type=float, default=300.0, help="generation time of one batch")
     parser.add_argument("--put-ms", type=float, default=40.0, help="one S3 PUT (round trip)")
-    parser.add_argument("--skip-levels", action="store_true")
+    parser.add_argument(
+        "--decode-ms",
+        type=float,
+        default=60.0,
+        help="one 1024x1024 VAE decode (scaled by area for 512x512), for the per-image hand-over row",
+    )
+    parser.add_argument("--skip-encoders", action="store_true")
+    parser.add_argument("--skip-jobs", action="store_true")
+    parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON here too")
     args = parser.parse_args()
-    image = Image.open(args.image).convert("RGB") if args.image else synthetic_image(args.side)
+    if args.image:
+        source = Image.open(args.image).convert("RGB")
+        makers = {args.image.name: lambda side: source.resize((side, side), Image.LANCZOS)}
+    else:
+        makers = {"photo": photo_image, "flat": flat_image}
+    images = {f"{name} {side}": make(side) for name, make in makers.items() for side in SIZES.values()}
+    first = next(iter(makers.values()))
+    job_images = {side: first(side) for side in SIZES.values()}
     machine = {
         "machine": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
         "load": os.getloadavg(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "image": str(args.image or f"synthetic {args.side}x{args.side}"),
+        "opencv": cv2.__version__,
+        "pillow": Image.__version__,
     }
     print(json.dumps(machine), flush=True)
-    if not args.skip_levels:
-        print(f"{'level':>5} {'bytes':>10} {'median ms':>10} {'IQR ms':>8} {'min-max ms':>14}")
-        for row in levels(image, args.rounds):
+    report: dict = {"machine": machine}
+    if not args.skip_encoders:
+        report["encoders"] = encoder_table(images, args.rounds)
+        print(f"\n{'image':<11} {'encoder':<40} {'bytes':>9} {'median ms':>10} {'IQR ms':>7} {'min-max':>14}")
+        for row in report["encoders"]:
             print(
-                f"{row['level']:>5} {row['bytes']:>10} {row['median_ms']:>10} {row['iqr_ms']:>8} "
-                f"{row['min_ms']:>6}-{row['max_ms']:<6}",
+                f"{row['image']:<11} {row['encoder']:<40} {row['bytes']:>9} {row['median_ms']:>10} "
+                f"{row['iqr_ms']:>7} {row['min_ms']:>6}-{row['max_ms']:<6}",
                 flush=True,
             )
-    print(
-        f"\njob: {args.n_iter} batches x {args.batch} images, {args.gen_ms:.0f} ms generation per batch, "
-        f"{args.put_ms:.0f} ms per PUT"
-    )
-    print(f"{'how':<28} {'added ms/image (median, IQR)':>30} {'job median s':>13}")
-    for row in critical_path(image, args):
-        added = row["added_per_image"]
+    if not args.skip_jobs:
         print(
-            f"{row['how']:<28} {added['median_ms']:>22} ± {added['iqr_ms']:<6} "
-            f"{row['job']['median_ms'] / 1000:>12.3f}",
-            flush=True,
+            f"\njobs of {args.n_iter} batch(es), {args.gen_ms:.0f} ms generation per batch, "
+            f"{args.put_ms:.0f} ms per PUT, {next(iter(makers))} image; added critical path per image"
         )
+        report["jobs"] = critical_path(lambda side: job_images[side], args)
+        print(f"{'case':<15} {'batch':>5} {'how':<50} {'median ms':>10} {'IQR ms':>7} {'min-max ms':>14}")
+        for row in report["jobs"]:
+            added = row["added_per_image"]
+            print(
+                f"{row['case']:<15} {row['batch']:>5} {row['how']:<50} {added['median_ms']:>10} "
+                f"{added['iqr_ms']:>7} {added['min_ms']:>6}-{added['max_ms']:<6}",
+                flush=True,
+            )
+    if args.out:
+        args.out.write_text(json.dumps(report, indent=1))
     return 0
 
 

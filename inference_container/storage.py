@@ -13,15 +13,21 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
+from inference_container import png
 from inference_container.errors import JobError
 from sdapi.schema import items, job_writes
 from sdapi.schema.job import Job, JobState
 from sdapi.schema.job_writes import TransitionWrite
 
 log = logging.getLogger(__name__)
+
+Encoder = Callable[[Any, "str | None"], bytes]
+"""(image, infotext or None) -> PNG bytes."""
 
 
 class JobNotRunnable(Exception):
@@ -145,28 +151,26 @@ class OutputStore:
             raise JobError(f"storing an output image failed ({code or type(exc).__name__})") from exc
 
 
-PNG_COMPRESS_LEVEL = 1
-"""zlib level of the output PNGs, chosen by `bench/png_bench.py` (docs/benchmarks.md): level 1 encodes a
-1024x1024 image 2.6 times faster than Pillow's default 6 for a file 15 % larger."""
 WRITER_THREADS = 4
-"""Encoding releases the GIL (Pillow's zlib), so a batch's images encode in parallel."""
+"""The encoders release the GIL (OpenCV's and Pillow's), so a batch's images encode in parallel."""
 
 
 class OutputWriter:
-    """Encodes and stores PNGs on worker threads; one `JobOutputs` per job collects that job's writes."""
+    """Encodes and stores PNGs on worker threads; one `JobOutputs` per job collects that job's writes.
 
-    def __init__(self, store: OutputStore, *, threads: int = WRITER_THREADS, level: int = PNG_COMPRESS_LEVEL):
+    `encode(image, infotext) -> bytes` is the container's PNG encoder (`inference_container.png`, chosen by
+    `bench/png_bench.py`) unless a benchmark gives another."""
+
+    def __init__(self, store: OutputStore, *, threads: int = WRITER_THREADS, encode: Encoder | None = None):
         self.store = store
-        self.level = level
+        self.encode = encode or png.encode
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="png-writer")
 
     def job(self) -> JobOutputs:
         return JobOutputs(self)
 
     def _write(self, key: str, image, parameters: str | None) -> str:
-        from inference_container.imaging import encode_png
-
-        self.store.put_png(key, encode_png(image, parameters, level=self.level))
+        self.store.put_png(key, self.encode(image, parameters))
         return key
 
     def close(self) -> None:

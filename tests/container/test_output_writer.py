@@ -1,6 +1,6 @@
-"""PNG encoding and upload off the critical path: every image stored, in order, failures fail the job,
-nothing lost at shutdown. (How much time it takes off the critical path is measured by bench/png_bench.py,
-not asserted here.)"""
+"""PNG encoding and upload off the critical path: every image stored, in order, with its pixels and
+infotext; failures fail the job; the job answers only once every image is stored; nothing lost at shutdown.
+(How much time it takes off the critical path is measured by bench/png_bench.py, not asserted here.)"""
 
 from __future__ import annotations
 
@@ -8,15 +8,31 @@ import io
 import threading
 import time
 
+import numpy as np
 import pytest
 from PIL import Image
 
+from inference_container import png
 from inference_container.errors import JobError
 from inference_container.storage import OutputStore, OutputWriter
 from inference_container.worker import Worker
 from tests.container.conftest import make_job
 
 pytestmark = pytest.mark.container
+
+
+class GatedS3:
+    """put_object that blocks until `release` is set; `entered` is set once a put has started."""
+
+    def __init__(self):
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.objects: dict[str, bytes] = {}
+
+    def put_object(self, *, Bucket, Key, Body, ContentType):
+        self.entered.set()
+        assert self.release.wait(30), "the test never released the upload"
+        self.objects[Key] = Body
 
 
 class SlowS3:
@@ -114,3 +130,74 @@ def test_a_job_whose_upload_fails_fails(catalog, models):
 
     with pytest.raises(JobError, match="storing an output image failed"):
         worker.run(job)
+
+
+def random_image(mode: str) -> Image.Image:
+    rng = np.random.default_rng(7)
+    channels = {"L": (), "RGB": (3,), "RGBA": (4,)}[mode]
+    return Image.fromarray(rng.integers(0, 256, (24, 40, *channels), dtype=np.uint8), mode)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L"])
+def test_the_png_holds_the_images_pixels_in_its_mode(mode):
+    original = random_image(mode)
+
+    stored = Image.open(io.BytesIO(png.encode(original, "Steps: 2")))
+
+    assert stored.mode == mode
+    assert np.array_equal(np.asarray(stored), np.asarray(original))
+
+
+def test_the_png_passes_pillows_checksum_verification():
+    data = png.encode(random_image("RGB"), "a lighthouse\nSteps: 2")
+
+    Image.open(io.BytesIO(data)).verify()  # raises on a bad chunk CRC
+
+
+def test_an_infotext_outside_latin_1_travels_as_pillow_writes_it():
+    stored = Image.open(io.BytesIO(png.encode(random_image("RGB"), "灯台 ✓ café")))
+
+    assert stored.text["parameters"] == "灯台 ✓ café"
+
+
+def test_an_image_without_infotext_has_no_parameters_chunk():
+    stored = Image.open(io.BytesIO(png.encode(random_image("RGB"), None)))
+
+    assert "parameters" not in stored.text
+
+
+def test_an_image_in_a_mode_opencv_does_not_write_is_stored_as_it_is():
+    original = random_image("RGB").convert("P", palette=Image.ADAPTIVE)
+
+    stored = Image.open(io.BytesIO(png.encode(original, "Steps: 2")))
+
+    assert np.array_equal(np.asarray(stored.convert("RGB")), np.asarray(original.convert("RGB")))
+
+
+def test_an_image_that_cannot_be_encoded_fails_the_job():
+    s3 = SlowS3()
+    outputs = OutputWriter(OutputStore(s3, "bucket")).job()
+    outputs.add("outputs/j/0.png", image(1), None)
+    outputs.add("outputs/j/1.png", "not an image", None)
+
+    with pytest.raises(JobError, match="encoding or storing an output image failed"):
+        outputs.wait()
+
+
+def test_a_job_answers_only_once_every_image_is_stored(catalog, models):
+    s3 = GatedS3()
+    worker = Worker(catalog, models, store=OutputStore(s3, "bucket"))
+    job = make_job(batch_size=2)
+    answers = []
+    run = threading.Thread(target=lambda: answers.append(worker.run(job)))
+    run.start()
+    assert s3.entered.wait(120), "no upload started"
+
+    run.join(timeout=1.0)  # the upload is held: the job must still be waiting on it
+    held = run.is_alive()
+    s3.release.set()
+    run.join(timeout=60)
+
+    assert held
+    assert answers[0].images == [job.output_key(index) for index in range(2)]
+    assert sorted(s3.objects) == sorted(answers[0].images)
