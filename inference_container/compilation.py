@@ -34,11 +34,9 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
-
-from inference_container.config import COMPILE_CACHE_FOLDER
 
 log = logging.getLogger(__name__)
 
@@ -177,9 +175,15 @@ def _sequence_dynamic(tensor: torch.Tensor) -> torch.Tensor:
 
 
 # -- the portable compile cache ("mega-cache") ------------------------------------------------------------
-CACHE_FOLDER = COMPILE_CACHE_FOLDER
 CACHE_FORMAT = "1"
 """Bumped when what this module compiles changes shape (the wrappers, the dynamic dimensions)."""
+
+
+class RemoteFiles(Protocol):
+    """Where compile cache files outlive the instance (`inference_container.storage.S3Files`)."""
+
+    def fetch(self, name: str) -> bytes | None: ...
+    def upload(self, name: str, data: bytes) -> None: ...
 
 
 def cache_key(settings: CompileSettings, device: torch.device, dtype: torch.dtype, models, sizes) -> str:
@@ -198,34 +202,39 @@ def cache_key(settings: CompileSettings, device: torch.device, dtype: torch.dtyp
 class CompileCache:
     """`torch.compiler.load_cache_artifacts` before the warm-up, `save_cache_artifacts` after it.
 
-    Read from each of `read_dirs` (the model root's `_compile_cache/`, then `write_dir`); written to
-    `write_dir` and handed to `upload` (the S3 model prefix, so the next instance's model sync brings it).
+    Read from `folder`, else fetched from `remote` (the pool's S3 prefix, where an earlier instance left it)
+    into `folder`; written to `folder` and uploaded to `remote`.
     """
 
-    read_dirs: tuple[Path, ...]
-    write_dir: Path
-    upload: Callable[[str, bytes], None] | None = None
+    folder: Path
+    remote: RemoteFiles | None = None
 
     def load(self, key: str) -> Path | None:
-        for folder in self.read_dirs:
-            path = folder / f"{key}.bin"
-            if path.is_file():
-                torch.compiler.load_cache_artifacts(path.read_bytes())
-                log.info("compile cache loaded from %s", path)
-                return path
-        return None
+        path = self.folder / f"{key}.bin"
+        if not path.is_file() and self.remote is not None:
+            data = self.remote.fetch(path.name)
+            if data is not None:
+                self._write(path, data)
+        if not path.is_file():
+            return None
+        torch.compiler.load_cache_artifacts(path.read_bytes())
+        log.info("compile cache loaded from %s", path)
+        return path
 
     def save(self, key: str) -> Path | None:
         artifacts = torch.compiler.save_cache_artifacts()
         if artifacts is None:
             return None
         data, _info = artifacts
-        self.write_dir.mkdir(parents=True, exist_ok=True)
-        path = self.write_dir / f"{key}.bin"
+        path = self.folder / f"{key}.bin"
+        self._write(path, data)
+        log.info("compile cache saved to %s (%.1f MiB)", path, len(data) / 2**20)
+        if self.remote is not None:
+            self.remote.upload(path.name, data)
+        return path
+
+    def _write(self, path: Path, data: bytes) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
         partial.write_bytes(data)
         partial.replace(path)
-        log.info("compile cache saved to %s (%.1f MiB)", path, len(data) / 2**20)
-        if self.upload is not None:
-            self.upload(f"{key}.bin", data)
-        return path

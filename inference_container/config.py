@@ -18,9 +18,6 @@ from pydantic_settings import SettingsConfigDict
 
 from sdapi.schema.settings import EnvModel
 
-COMPILE_CACHE_FOLDER = "_compile_cache"
-"""Under the model root (and the pool's model prefix in S3): the portable compile caches."""
-
 
 class ContainerConfig(EnvModel):
     """Everything the inference server needs to know about its deployment."""
@@ -71,16 +68,15 @@ class ContainerConfig(EnvModel):
     )
     compile_cache_dir: Path | None = Field(
         default=None,
-        description="SDAPI_COMPILE_CACHE_DIR: where the portable compile cache is written after a warm-up "
-        "(default: <temp dir>/sdapi-compile-cache). It is read from here and from "
-        "<model_root>/_compile_cache/ (staged beside the models in S3).",
+        description="SDAPI_COMPILE_CACHE_DIR: where the portable compile cache is read from before a warm-up "
+        "and written after one (default: <temp dir>/sdapi-compile-cache).",
     )
     compile_cache_prefix: str | None = Field(
         default=None,
         pattern=r"^([A-Za-z0-9._-]+/)+$",
-        description="SDAPI_COMPILE_CACHE_PREFIX: key prefix in SDAPI_BUCKET to upload the compile cache to "
-        "after a warm-up that compiled (infra: the pool's model prefix + _compile_cache/, which the next "
-        "instance's model download brings to <model_root>/_compile_cache/).",
+        description="SDAPI_COMPILE_CACHE_PREFIX: key prefix in SDAPI_BUCKET of the pool's compile cache: "
+        "fetched at start when SDAPI_COMPILE_CACHE_DIR lacks the file, uploaded after a warm-up that "
+        "compiled (infra: compile-cache/<pool>/, the only reserved folder the container may write).",
     )
     vae_bfloat16: bool | None = Field(
         default=None,

@@ -119,8 +119,8 @@ class Service:
         """Compile every bucket (`inference_container.warmup`), from the portable compile cache when one
         matches, and save the cache when this warm-up had to compile."""
         from inference_container import warmup
-        from inference_container.compilation import CACHE_FOLDER, CompileCache, cache_key
-        from inference_container.storage import compile_cache_uploader
+        from inference_container.compilation import CompileCache, cache_key
+        from inference_container.storage import S3Files
 
         config = self.config
         sizes = warmup.buckets(default, config.compile_sizes_list())
@@ -132,14 +132,10 @@ class Service:
             models,
             [(b.width, b.height) for b in sizes],
         )
-        upload = None
+        remote = None
         if config.compile_cache_prefix and config.bucket and s3 is not None:
-            upload = compile_cache_uploader(s3, config.bucket, config.compile_cache_prefix)
-        cache = CompileCache(
-            read_dirs=(config.model_root / CACHE_FOLDER, config.compile_cache_path()),
-            write_dir=config.compile_cache_path(),
-            upload=upload,
-        )
+            remote = S3Files(s3, config.bucket, config.compile_cache_prefix)
+        cache = CompileCache(folder=config.compile_cache_path(), remote=remote)
         hit = cache.load(key)
         jobs = list(warmup.bucket_jobs(default, refiner, sizes))
         with compiler.warm_up():

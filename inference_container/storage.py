@@ -1,8 +1,8 @@
-"""The container's only AWS side effects: PNGs to S3 (PutObject under outputs/), its job item in DynamoDB
-(UpdateItem, and TransactWriteItems made of Update actions) and, after a warm-up that compiled, the portable
-compile cache to the pool's model prefix (`SDAPI_COMPILE_CACHE_PREFIX`). Nothing is read from AWS: the job
-arrives as the request body. Endpoints come from AWS_ENDPOINT_URL* (boto3 reads them), so the local stack can
-point at moto.
+"""The container's only AWS side effects: PNGs to S3 (PutObject under its job's output prefix, tagged for the
+outputs retention), its job item in DynamoDB (UpdateItem, and TransactWriteItems made of Update actions) and
+the pool's portable compile cache (`SDAPI_COMPILE_CACHE_PREFIX`, `compile-cache/<pool>/`: fetched at start,
+uploaded after a warm-up that compiled). Nothing else is read from AWS: the job arrives as the request body.
+Endpoints come from AWS_ENDPOINT_URL* (boto3 reads them), so the local stack can point at moto.
 
 `OutputWriter` takes PNG encoding and the upload off the critical path: images are handed over as soon as
 they are final and encoded and stored on worker threads while the GPU goes on with the next batch; the job
@@ -23,6 +23,7 @@ from inference_container.errors import JobError
 from sdapi.schema import items, job_writes
 from sdapi.schema.job import Job, JobState
 from sdapi.schema.job_writes import TransitionWrite
+from sdapi.schema.layout import OUTPUT_TAGGING, key_problem
 
 log = logging.getLogger(__name__)
 
@@ -130,20 +131,22 @@ class JobTracking:
 
 @dataclass
 class OutputStore:
-    """The bucket the container writes its PNGs to (under `outputs/` only)."""
+    """The bucket the container writes its PNGs to (never under a reserved root: `sdapi.schema.layout`)."""
 
     s3: object
     bucket: str
 
     def put_png(self, key: str, data: bytes) -> None:
         """Write one PNG; JobError (naming only the error code) when S3 refuses."""
-        segments = key.split("/")
-        if segments[0] != "outputs" or any(part in ("", ".", "..") for part in segments[1:]):
-            raise ValueError(f"output key {key!r} is outside outputs/ (the container may write only there)")
+        problem = key_problem(key)
+        if problem:
+            raise ValueError(f"output key {key!r} {problem} (the container may not write there)")
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="image/png")
+            self.s3.put_object(
+                Bucket=self.bucket, Key=key, Body=data, ContentType="image/png", Tagging=OUTPUT_TAGGING
+            )
         except (ClientError, BotoCoreError) as exc:
             # botocore's text names the role, account id and bucket: log it, tell the caller only the code
             log.error("writing %s failed: %s", key, exc)
@@ -211,13 +214,32 @@ class JobOutputs:
         return keys
 
 
-def compile_cache_uploader(s3, bucket: str, prefix: str):
-    """`upload(name, data)` putting a compile cache file under `prefix` of `bucket`."""
+@dataclass
+class S3Files:
+    """The pool's compile cache files under `prefix` of `bucket` (`SDAPI_COMPILE_CACHE_PREFIX`): fetched at
+    start, uploaded after a warm-up that compiled."""
 
-    def upload(name: str, data: bytes) -> None:
-        s3.put_object(Bucket=bucket, Key=f"{prefix}{name}", Body=data, ContentType="application/octet-stream")
+    s3: object
+    bucket: str
+    prefix: str
 
-    return upload
+    def fetch(self, name: str) -> bytes | None:
+        """The file's bytes, or None when there is none (or it cannot be read: the warm-up then compiles)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return self.s3.get_object(Bucket=self.bucket, Key=f"{self.prefix}{name}")["Body"].read()
+        except ClientError as exc:
+            # without s3:ListBucket a missing key reads as AccessDenied, not NoSuchKey: both are a miss
+            log.info("no compile cache at %s%s (%s)", self.prefix, name, exc.response["Error"].get("Code"))
+        except BotoCoreError as exc:
+            log.warning("compile cache %s%s not fetched: %s", self.prefix, name, exc)
+        return None
+
+    def upload(self, name: str, data: bytes) -> None:
+        self.s3.put_object(
+            Bucket=self.bucket, Key=f"{self.prefix}{name}", Body=data, ContentType="application/octet-stream"
+        )
 
 
 def clients(region: str | None = None):

@@ -18,11 +18,12 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from inference_container.config import COMPILE_CACHE_FOLDER, ContainerConfig
+from inference_container.config import ContainerConfig
 from infra.bundling import ROOT
 from infra.config import DeployConfig, PoolConfig
 from infra.nag import wildcard_finding
-from infra.storage import ASYNC_FAILURE, ASYNC_OUTPUT, INPUTS, MODELS, OUTPUTS, Storage
+from infra.storage import ASYNC_FAILURE, ASYNC_OUTPUT, INPUTS, MODELS, Storage
+from sdapi.schema.layout import COMPILE_CACHE_ROOT, compile_cache_prefix
 
 DOCKERFILE = "inference_container/Dockerfile"
 MODEL_ROOT = "/opt/ml/model"
@@ -132,7 +133,7 @@ class InferencePool(Construct):
         )
         image.repository.grant_pull(self.role)
         self._grant_model_read(data_url, storage)
-        storage.acknowledge_objects(self.role, [OUTPUTS, INPUTS, ASYNC_OUTPUT, ASYNC_FAILURE])
+        storage.acknowledge_objects(self.role, [INPUTS, ASYNC_OUTPUT, ASYNC_FAILURE])
         Validations.of(self.role).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]",
@@ -142,14 +143,10 @@ class InferencePool(Construct):
             )
         )
         self._grant_logs_and_metrics()
-        cache_prefix = self._grant_compile_cache_write(pool, storage)
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ContainerWritesOutputs",
-                actions=["s3:PutObject"],
-                resources=[storage.object_arn(OUTPUTS)],
-            )
-        )
+        cache_prefix = self._grant_compile_cache(pool, storage)
+        # Outputs anywhere but the reserved roots (SD-on-EKS tasks choose their folder); the roots this role
+        # writes through its own grants (SageMaker's results, the pool's compile cache) stay as narrow.
+        storage.grant_output_writes(self.role, own_roots=(ASYNC_OUTPUT, ASYNC_FAILURE, COMPILE_CACHE_ROOT))
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="ContainerUpdatesJobs",
@@ -295,17 +292,15 @@ class InferencePool(Construct):
             )
         )
 
-    def _grant_compile_cache_write(self, pool: PoolConfig, storage: Storage) -> str | None:
-        """Where the container uploads its portable compile cache: `_compile_cache/` under the pool's model
-        prefix, so the next instance's model download brings it. Only for model prefixes in the stack's
-        bucket (an external model bucket is the operator's to stage)."""
-        if pool.model_data_url is not None:
-            return None
-        prefix = f"{MODELS}{pool.name}/{COMPILE_CACHE_FOLDER}/"
+    def _grant_compile_cache(self, pool: PoolConfig, storage: Storage) -> str:
+        """Where the container keeps its portable compile cache: `compile-cache/<pool>/` in the stack's bucket
+        (read at start, written after a warm-up that compiled), whichever bucket holds the models. Its own
+        reserved root, so that `models/` stays read-only to the container and no pool writes another's."""
+        prefix = compile_cache_prefix(pool.name)
         self.role.add_to_policy(
             iam.PolicyStatement(
-                sid="ContainerWritesCompileCache",
-                actions=["s3:PutObject"],
+                sid="ContainerKeepsCompileCache",
+                actions=["s3:GetObject", "s3:PutObject"],
                 resources=[storage.object_arn(prefix)],
             )
         )

@@ -177,7 +177,7 @@ class SdapiStack(Stack):
         events = f["events"]
         events.allow(["sns:Publish"], [self.topics.events.topic_arn])
         events.allow(["sqs:SendMessage"], [self.webhooks.queue.queue_arn])
-        events.allow_objects(["s3:PutObject"], s, [OUTPUTS])  # a finished task's `.out` callback document
+        s.grant_output_writes(events.role)  # a finished task's `.out` callback document, beside its images
         Validations.of(events.role).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]",

@@ -1,4 +1,5 @@
-"""The bucket (inputs, outputs, uploads, SageMaker's async output/failure, models) and the two tables."""
+"""The bucket (inputs, outputs, uploads, SageMaker's async output/failure, models, compile caches) and the two
+tables."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from constructs import Construct
 from infra.config import DeployConfig
 from infra.nag import wildcard_finding
 from sdapi.schema import items as I
+from sdapi.schema.layout import OUTPUT_TAG, RESERVED_ROOTS
 
 INPUTS = "inputs/"
 OUTPUTS = "outputs/"
@@ -56,6 +58,11 @@ class Storage(Construct):
             lifecycle_rules=[
                 expire("inputs", INPUTS, config.input_retention_days),
                 expire("outputs", OUTPUTS, config.output_retention_days),
+                s3.LifecycleRule(
+                    id="task-outputs",
+                    tag_filters={OUTPUT_TAG[0]: OUTPUT_TAG[1]},
+                    expiration=Duration.days(config.output_retention_days),
+                ),
                 expire("uploads", UPLOADS, config.upload_retention_days),
                 expire("async-output", ASYNC_OUTPUT, config.async_retention_days),
                 expire("async-failure", ASYNC_FAILURE, config.async_retention_days),
@@ -115,6 +122,51 @@ class Storage(Construct):
                     reason=f"Objects are per job under the fixed prefix {prefix!r}; the grant stops there.",
                 )
                 for prefix in dict.fromkeys(prefixes)
+            )
+        )
+
+    def grant_output_writes(self, role: iam.IRole, *, own_roots: tuple[str, ...] = ()) -> None:
+        """Let `role` write output objects anywhere in the bucket, each tagged `sdapi-retention=outputs`
+        (the grant's condition, so that everything it writes expires with the outputs), but never under the
+        deployment's reserved roots (`sdapi.schema.layout`): SD-on-EKS tasks choose their output folder, as
+        the queue agent does.
+
+        `own_roots` (prefixes ending in '/') are the reserved roots the role writes through narrower grants of
+        its own (the container: SageMaker's async results, its pool's compile cache): only tagged writes, the
+        ones this grant allows, are denied there, so those grants stand and this one does not widen them."""
+        actions = ["s3:PutObject", "s3:PutObjectTagging"]
+        tagged = {"StringEquals": {f"s3:RequestObjectTag/{OUTPUT_TAG[0]}": OUTPUT_TAG[1]}}
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="WritesTaggedOutputs", actions=actions, resources=[self.object_arn("")], conditions=tagged
+            )
+        )
+        never = [f"{root}/" for root in RESERVED_ROOTS if f"{root}/" not in own_roots]
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="NeverWritesReservedRoots",
+                effect=iam.Effect.DENY,
+                actions=actions,
+                resources=[self.object_arn(prefix) for prefix in never],
+            )
+        )
+        if own_roots:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="OutputsNeverUnderOwnRoots",
+                    effect=iam.Effect.DENY,
+                    actions=actions,
+                    resources=[self.object_arn(prefix) for prefix in own_roots],
+                    conditions=tagged,
+                )
+            )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id=self.object_finding(""),
+                reason="Outputs go to outputs/{id}/ or, for SD-on-EKS tasks, to the task's own "
+                "{prefix}/{id}/ anywhere in the bucket (as the queue agent writes them); only objects tagged "
+                f"{OUTPUT_TAG[0]}={OUTPUT_TAG[1]} (which expire with the outputs), and the deployment's own "
+                f"folders ({', '.join(RESERVED_ROOTS)}) are denied explicitly.",
             )
         )
 

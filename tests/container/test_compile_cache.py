@@ -1,5 +1,6 @@
 """The portable compile cache: what one process compiled, a fresh process (empty inductor cache) loads and
-compiles from, instead of generating the code again. Real inductor on the CPU (a C++ compiler is needed)."""
+compiles from, instead of generating the code again, from its own folder or fetched from where an earlier
+instance uploaded it. Real inductor on the CPU (a C++ compiler is needed)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,19 @@ from torch._dynamo.utils import counters
 
 from inference_container.compilation import CompileCache
 
-mode, folder = sys.argv[1], Path(sys.argv[2])
-cache = CompileCache(read_dirs=(folder,), write_dir=folder)
+mode, folder, remote = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+
+
+class FolderFiles:
+    def fetch(self, name):
+        return (remote / name).read_bytes() if (remote / name).is_file() else None
+
+    def upload(self, name, data):
+        remote.mkdir(parents=True, exist_ok=True)
+        (remote / name).write_bytes(data)
+
+
+cache = CompileCache(folder=folder, remote=FolderFiles())
 if mode == "load":
     assert cache.load("key") is not None
 step = torch.compile(lambda x: (x * 2 + 1).relu().sum(), backend="inductor")
@@ -34,14 +46,14 @@ if mode == "save":
 """
 
 
-def run(mode: str, folder: Path, inductor_dir: Path) -> str:
+def run(mode: str, folder: Path, inductor_dir: Path, remote: Path) -> str:
     env = {
         **os.environ,
         "TORCHINDUCTOR_CACHE_DIR": str(inductor_dir),
         "PYTHONPATH": os.pathsep.join([str(REPO / "lambdas"), str(REPO)]),
     }
     done = subprocess.run(
-        [sys.executable, "-c", PROGRAM, mode, str(folder)],
+        [sys.executable, "-c", PROGRAM, mode, str(folder), str(remote)],
         env=env,
         capture_output=True,
         text=True,
@@ -52,9 +64,17 @@ def run(mode: str, folder: Path, inductor_dir: Path) -> str:
 
 
 def test_a_fresh_process_compiles_from_the_saved_cache(tmp_path):
-    saved = run("save", tmp_path / "cache", tmp_path / "inductor-first")
+    saved = run("save", tmp_path / "cache", tmp_path / "inductor-first", tmp_path / "s3")
 
-    loaded = run("load", tmp_path / "cache", tmp_path / "inductor-second")
+    loaded = run("load", tmp_path / "cache", tmp_path / "inductor-second", tmp_path / "nothing")
 
     assert "hits 0" in saved
+    assert "hits 1" in loaded
+
+
+def test_a_new_instance_compiles_from_the_cache_an_earlier_one_uploaded(tmp_path):
+    run("save", tmp_path / "first-instance", tmp_path / "inductor-first", tmp_path / "s3")
+
+    loaded = run("load", tmp_path / "second-instance", tmp_path / "inductor-second", tmp_path / "s3")
+
     assert "hits 1" in loaded

@@ -45,7 +45,7 @@ class SlowS3:
         self.objects: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
-    def put_object(self, *, Bucket, Key, Body, ContentType):
+    def put_object(self, *, Bucket, Key, Body, ContentType, Tagging=None):
         index = int(Key.rsplit("/", 1)[1].split(".")[0])
         time.sleep(self.delay_s * ((10 - index) if self.reverse else 1))
         if Key in self.fail_keys:

@@ -20,7 +20,7 @@ OBJECT_PREFIXES = {
     "async-output/",
     "async-failure/",
     "models/default/",
-    "models/default/_compile_cache/",
+    "compile-cache/default/",
 }
 ENDPOINT_LOG_STREAMS = ":log-group:/aws/sagemaker/Endpoints/sdapi-default:*"
 
@@ -51,6 +51,7 @@ EXPECTED = {
     "events": {
         "sns:Publish",
         "s3:PutObject",  # a finished task's `.out` callback document
+        "s3:PutObjectTagging",
         "sqs:SendMessage",
         "sqs:GetQueueAttributes",
         "sqs:GetQueueUrl",
@@ -93,15 +94,81 @@ def test_star_resources_only_for_actions_without_resource_level_permissions(reso
             assert set(as_list(statement["Action"])) <= RESOURCELESS_ACTIONS, statement
 
 
+OUTPUT_WRITES = {"s3:PutObject", "s3:PutObjectTagging"}
+"""The only actions granted on every object of the bucket (SD-on-EKS tasks choose their output folder)."""
+TAGGED_FOR_OUTPUTS = {"StringEquals": {"s3:RequestObjectTag/sdapi-retention": "outputs"}}
+RESERVED_ROOTS = ("inputs/", "uploads/", "async-output/", "async-failure/", "models/", "compile-cache/")
+
+
+def whole_bucket(rendered: str) -> bool:
+    return rendered.endswith('/*"]]}') and not any(f'/{prefix}*"' in rendered for prefix in OBJECT_PREFIXES)
+
+
+def whole_bucket_statement(statement: dict) -> bool:
+    return any(whole_bucket(text(r)) for r in as_list(statement["Resource"]))
+
+
+def output_writer_roles(resources) -> list[str]:
+    """The roles granted writes on every object of the bucket."""
+    return [
+        role
+        for role in of_type(resources, "AWS::IAM::Role")
+        if any(s["Effect"] == "Allow" and whole_bucket_statement(s) for s in role_statements(resources, role))
+    ]
+
+
 def test_partial_wildcards_are_object_prefixes_or_log_streams(resources):
     for statement in all_statements(resources):
         for resource in as_list(statement["Resource"]):
             rendered = text(resource)
             if resource == "*" or "*" not in rendered:
                 continue
+            if whole_bucket(rendered):
+                assert set(as_list(statement["Action"])) <= OUTPUT_WRITES, statement
+                continue
             assert any(f'/{prefix}*"' in rendered for prefix in OBJECT_PREFIXES) or rendered.endswith(
                 f'{ENDPOINT_LOG_STREAMS}"]]}}'
             ), rendered
+
+
+def test_a_whole_bucket_grant_writes_only_objects_tagged_for_the_outputs_retention(resources):
+    grants = [s for s in all_statements(resources) if s["Effect"] == "Allow" and whole_bucket_statement(s)]
+    assert grants, "no whole-bucket output grant (SD-on-EKS tasks write their own folders)"
+    for statement in grants:
+        assert statement["Condition"] == TAGGED_FOR_OUTPUTS, statement
+
+
+def test_each_role_writing_the_whole_bucket_is_denied_every_reserved_root(resources):
+    writers = output_writer_roles(resources)
+    assert len(writers) == 2  # the events function (`.out` documents) and the pool's execution role
+    for role in writers:
+        denies = [s for s in role_statements(resources, role) if s["Effect"] == "Deny"]
+        for root in RESERVED_ROOTS:
+            covering = [d for d in denies if f"/{root}*" in text(d["Resource"])]
+            assert covering, (role, root)
+            assert all(set(as_list(d["Action"])) >= OUTPUT_WRITES for d in covering), (role, root)
+
+
+def test_a_reserved_root_is_denied_only_tagged_writes_where_the_role_has_its_own_grant_there(resources):
+    for role in output_writer_roles(resources):
+        statements = role_statements(resources, role)
+        for deny in (s for s in statements if s["Effect"] == "Deny" and "Condition" in s):
+            assert deny["Condition"] == TAGGED_FOR_OUTPUTS, deny
+            for root in (r for r in RESERVED_ROOTS if f"/{r}*" in text(deny["Resource"])):
+                own = [
+                    s
+                    for s in statements
+                    if s["Effect"] == "Allow" and "Condition" not in s and f"/{root}" in text(s["Resource"])
+                ]
+                assert own, (role, root)
+
+
+def test_the_events_role_is_denied_every_reserved_root_whatever_the_tags(resources):
+    role = function_role(resources, "sdapi.handlers.events.handler")
+    denies = [s for s in role_statements(resources, role) if s["Effect"] == "Deny"]
+    unconditional = " ".join(text(d["Resource"]) for d in denies if "Condition" not in d)
+    for root in RESERVED_ROOTS:
+        assert f"/{root}*" in unconditional, root
 
 
 def test_each_function_role_has_exactly_its_actions(resources):

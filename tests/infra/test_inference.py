@@ -25,7 +25,7 @@ def test_model_reads_an_uncompressed_prefix_and_gets_the_container_env(resources
         "AWS_DEFAULT_REGION",
     }
     assert env["SDAPI_COMPILE"] == "1"
-    assert env["SDAPI_COMPILE_CACHE_PREFIX"] == "models/default/_compile_cache/"
+    assert env["SDAPI_COMPILE_CACHE_PREFIX"] == "compile-cache/default/"
     assert env["SDAPI_MODEL_ROOT"] == "/opt/ml/model"
     assert env["SDAPI_DEFAULT_MODEL"] == "sd_xl_base_1.0"
     assert "container-assets" in text(container["Image"])  # the DockerImageAsset, built at deploy
@@ -123,6 +123,8 @@ def test_execution_role_can_do_only_the_container_and_async_work(resources):
     role_id = one(resources, "AWS::SageMaker::Model")["ExecutionRoleArn"]["Fn::GetAtt"][0]
     granted = {}
     for statement in role_statements(resources, role_id):
+        if statement["Effect"] == "Deny":
+            continue  # the denies have tests of their own below
         for action in statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]:
             granted.setdefault(action, []).append(text(statement["Resource"]))
     assert set(granted) == {
@@ -133,6 +135,7 @@ def test_execution_role_can_do_only_the_container_and_async_work(resources):
         "s3:GetObject",
         "s3:ListBucket",
         "s3:PutObject",
+        "s3:PutObjectTagging",
         "dynamodb:UpdateItem",
         "sns:Publish",
         "logs:CreateLogGroup",
@@ -142,20 +145,50 @@ def test_execution_role_can_do_only_the_container_and_async_work(resources):
         "cloudwatch:PutMetricData",
     }
     puts = " ".join(granted["s3:PutObject"])
-    assert "/outputs/*" in puts
+    assert '/*"]]}' in puts  # outputs anywhere: SD-on-EKS tasks choose their folder, as the queue agent does
     assert "/async-output/*" in puts
     assert "/async-failure/*" in puts
+    assert "/compile-cache/default/*" in puts
     assert "/inputs/" not in puts
-    model_puts = [r for r in granted["s3:PutObject"] if "/models/" in r]
-    assert model_puts == [r for r in model_puts if "/models/default/_compile_cache/*" in r]
-    assert len(model_puts) == 1
+    assert "/models/" not in puts
     gets = " ".join(granted["s3:GetObject"])
     assert "/models/default/*" in gets
+    assert "/compile-cache/default/*" in gets
     assert "/inputs/*" in gets
     assert "/outputs/" not in gets
     assert granted["dynamodb:UpdateItem"] == [text({"Fn::GetAtt": [table_id(resources, "id"), "Arn"]})]
     assert all(":log-group:/aws/sagemaker/Endpoints/sdapi-default" in r for r in granted["logs:PutLogEvents"])
     assert granted["cloudwatch:PutMetricData"] == ['"*"']
+
+
+def execution_role_denies(resources) -> list[dict]:
+    role_id = one(resources, "AWS::SageMaker::Model")["ExecutionRoleArn"]["Fn::GetAtt"][0]
+    return [s for s in role_statements(resources, role_id) if s["Effect"] == "Deny"]
+
+
+def test_the_container_may_never_write_inputs_uploads_or_models(resources):
+    never = " ".join(text(s["Resource"]) for s in execution_role_denies(resources) if "Condition" not in s)
+    for folder in ("inputs", "uploads", "models"):
+        assert f"/{folder}/*" in never, folder
+
+
+def test_the_outputs_grant_never_reaches_the_roots_the_container_writes_through_its_own_grants(resources):
+    (tagged,) = [s for s in execution_role_denies(resources) if "Condition" in s]
+    assert tagged["Condition"] == {"StringEquals": {"s3:RequestObjectTag/sdapi-retention": "outputs"}}
+    assert sorted(r["Fn::Join"][1][1] for r in tagged["Resource"]) == [
+        "/async-failure/*",
+        "/async-output/*",
+        "/compile-cache/*",
+    ]
+
+
+def test_the_compile_cache_grant_is_the_pools_own_folder_only(resources):
+    role_id = one(resources, "AWS::SageMaker::Model")["ExecutionRoleArn"]["Fn::GetAtt"][0]
+    cache = [s for s in role_statements(resources, role_id) if "/compile-cache/" in text(s["Resource"])]
+    (grant,) = [s for s in cache if s["Effect"] == "Allow"]
+    assert sorted(grant["Action"]) == ["s3:GetObject", "s3:PutObject"]
+    assert text(grant["Resource"]).endswith('"/compile-cache/default/*"]]}')
+    assert "Condition" not in grant
 
 
 def test_execution_role_may_publish_metrics_only_to_the_endpoint_instance_namespace(resources):

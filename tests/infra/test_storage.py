@@ -41,9 +41,18 @@ def test_every_bucket_refuses_plain_http(resources):
 
 def test_each_prefix_expires_per_configuration(resources):
     rules = {
-        r["Prefix"]: r["ExpirationInDays"] for r in main_bucket(resources)["LifecycleConfiguration"]["Rules"]
+        r["Prefix"]: r["ExpirationInDays"]
+        for r in main_bucket(resources)["LifecycleConfiguration"]["Rules"]
+        if "Prefix" in r
     }
     assert rules == {"inputs/": 7, "outputs/": 30, "uploads/": 1, "async-output/": 7, "async-failure/": 7}
+
+
+def test_tagged_outputs_anywhere_expire_with_the_outputs(resources):
+    tagged = [r for r in main_bucket(resources)["LifecycleConfiguration"]["Rules"] if "TagFilters" in r]
+    assert [(r["TagFilters"], r["ExpirationInDays"]) for r in tagged] == [
+        ([{"Key": "sdapi-retention", "Value": "outputs"}], 30)
+    ]
 
 
 def test_jobs_table_has_ttl_pitr_stream_and_deadline_index(resources):

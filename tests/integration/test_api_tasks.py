@@ -48,11 +48,11 @@ def test_seed_004_v1alpha2(env):
         "id_task": "test-i2i",
         "id": "test-i2i",
         "runtime": "sdruntime",
-        "output_location": f"s3://{aws.bucket}/outputs/output/{stored}",
+        "output_location": f"s3://{aws.bucket}/output/{stored}",
     }
     record = JobsTable(aws.jobs_table).get(stored)
     assert record.task == "img2img"
-    assert record.output_prefix == f"outputs/output/{stored}/"
+    assert record.output_prefix == f"output/{stored}/"
     assert record.summary["init_image_count"] == 1
 
     status, again, _ = api.call("POST", "/v1alpha2", v1alpha2(server))
@@ -67,7 +67,7 @@ def test_seed_004_v1alpha2(env):
     Worker(aws.settings).finish(stored)
     state = api.call("GET", "/v1alpha2/test-i2i")[1]
     assert state["result"] is True
-    assert state["image_url"] == [f"s3://{aws.bucket}/outputs/output/{stored}/0.png"]
+    assert state["image_url"] == [f"s3://{aws.bucket}/output/{stored}/0.png"]
     assert api.call("GET", "/v1alpha2/test-i2i", key=other_key(aws))[0] == 404
 
 
@@ -81,7 +81,7 @@ def test_seed_004_v1alpha1(env):
     assert body == {
         "id_task": "test-i2i",
         "sd_model_checkpoint": "v1-5-pruned-emaonly.safetensors",
-        "output_location": f"s3://{aws.bucket}/outputs/{stored}",
+        "output_location": f"s3://{aws.bucket}/{stored}",
     }
     record = JobsTable(aws.jobs_table).get(stored)
     assert record.pool == "sd15"

@@ -56,7 +56,7 @@ class Recorder:
     def send(self, message, delay_s=0):
         pass
 
-    def put_json(self, key, data):
+    def put_json(self, key, data, tagging=None):
         self.written[key] = data
 
 

@@ -21,11 +21,15 @@ class Bucket:
     def _s3(self):
         return client("s3")
 
-    def put_json(self, key: str, data: Any) -> None:
-        """Write `data` as a JSON object (server-side encrypted by the bucket's default)."""
+    def put_json(self, key: str, data: Any, tagging: str | None = None) -> None:
+        """Write `data` as a JSON object (server-side encrypted by the bucket's default), with S3 `tagging`
+        (`k=v&…`) when given."""
         body = data if isinstance(data, bytes | str) else json.dumps(data, separators=(",", ":"))
+        extra = {"Tagging": tagging} if tagging else {}
         try:
-            self._s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
+            self._s3.put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType="application/json", **extra
+            )
         except (ClientError, BotoCoreError) as error:
             raise UpstreamUnavailable(f"storage write failed: {error}") from error
 
@@ -63,4 +67,4 @@ class Bucket:
     def key_from_uri(self, uri: str) -> str | None:
         """The key of an `s3://` URI in this bucket, or None for another bucket."""
         prefix = f"s3://{self.bucket}/"
-        return uri[len(prefix):] if uri.startswith(prefix) else None
+        return uri[len(prefix) :] if uri.startswith(prefix) else None

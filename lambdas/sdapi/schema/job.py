@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sdapi.schema import layout
 from sdapi.schema.handling import applied, no_effect
 from sdapi.schema.prompt import LoraRequest, Style
 from sdapi.schema.states import ACTIVE_STATES as ACTIVE_STATES  # re-exported: declared in states.py
@@ -246,8 +247,9 @@ class Extras(_Strict):
 class OutputOptions(_Strict):
     format: str = Field(default="png", pattern=r"^png$", description="Image format written to S3.")
     prefix: str = Field(
-        description="S3 key prefix for this job's outputs, ending in '/'; always under `outputs/`.",
-        pattern=r"^outputs/[A-Za-z0-9._/-]+/$",
+        description="S3 key prefix for this job's outputs, ending in '/': `outputs/{id}/`, or a task's "
+        "`{prefix}/{id}/` (never under a reserved root: `schema/layout.py`).",
+        pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/$",
         max_length=900,
     )
     base64: bool = Field(default=False, description="The caller wants images inline as base64.")
@@ -255,10 +257,9 @@ class OutputOptions(_Strict):
     @field_validator("prefix")
     @classmethod
     def _plain_segments(cls, value: str) -> str:
-        # S3 keeps `..`/`.`/empty segments literally, but URL clients collapse them (a presigned link would
-        # then point elsewhere) and a filesystem store would walk out of `outputs/`.
-        if any(segment in ("", ".", "..") for segment in value[:-1].split("/")):
-            raise ValueError("prefix must not contain empty, '.' or '..' segments")
+        problem = layout.key_problem(value)
+        if problem:
+            raise ValueError(f"prefix {problem}")
         return value
 
 

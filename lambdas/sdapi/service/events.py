@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sdapi.ports import BlobStore, EventPublisher, WebhookQueue
 from sdapi.records import JobRecord
 from sdapi.schema.job import TERMINAL_STATES, JobState
+from sdapi.schema.layout import OUTPUT_TAGGING
 from sdapi.timestamps import iso
 from sdapi.webhooks.message import DEFAULT_WEBHOOK_EVENTS, WebhookMessage, webhook_id
 
@@ -225,7 +226,7 @@ class EventRouter:
         if made is None:
             return
         if self.blobs is not None:
-            self.blobs.put_json(made.document_key, made.document)
+            self.blobs.put_json(made.document_key, made.document, tagging=OUTPUT_TAGGING)
         attributes = {"type": made.type, "owner": record.owner, "dialect": str(record.dialect)}
         self.publisher.publish(made.message, attributes)
 

@@ -38,7 +38,7 @@ def test_seed_004_v1alpha2_maps_to_an_img2img_job_with_the_callers_id():
     assert (job.width, job.height) == (512, 512)
     assert job.pool == "sdxl"
     assert job.model == "sd_xl_base_1.0"  # runtime "sdruntime" names no pool/model
-    assert job.output.prefix == "outputs/output/test-i2i/"
+    assert job.output.prefix == "output/test-i2i/"
     assert job.output.base64 is False
     assert job.context == ""
 
@@ -54,7 +54,7 @@ def test_seed_004_v1alpha1_routes_by_checkpoint():
     assert job.model == "v1-5-pruned-emaonly"
     assert job.pool == "sd15"
     assert job.init_images == ("Q0FU",)
-    assert job.output.prefix == "outputs/test-i2i/"
+    assert job.output.prefix == "test-i2i/"
 
 
 def test_runtime_names_a_pool_or_a_checkpoint():
@@ -125,7 +125,7 @@ def test_answers_have_the_seed_shape():
         model="sd_xl_base_1.0",
         state=JobState.QUEUED,
         created_at=1,
-        output_prefix="outputs/output/test-i2i/",
+        output_prefix="output/test-i2i/",
         context={"k": 1},
     )
     body = tasks.submit_body(submit2, record, "outputbucket")
@@ -134,7 +134,7 @@ def test_answers_have_the_seed_shape():
         "id_task": "test-i2i",
         "id": "test-i2i",
         "runtime": "sdruntime",
-        "output_location": "s3://outputbucket/outputs/output/test-i2i",
+        "output_location": "s3://outputbucket/output/test-i2i",
     }
     submit1 = tasks.from_v1alpha1(v1alpha1_seed())
     assert set(tasks.submit_body(submit1, record, "b")) == set(seed_blocks("004")[3])
@@ -144,12 +144,12 @@ def test_answers_have_the_seed_shape():
     assert running["status"] == "queued"
     assert running["context"] == {"k": 1}
     done = tasks.status_body(
-        record.model_copy(update={"state": JobState.COMPLETED, "outputs": ["outputs/output/test-i2i/0.png"]}),
+        record.model_copy(update={"state": JobState.COMPLETED, "outputs": ["output/test-i2i/0.png"]}),
         "b",
     )
     assert done["result"] is True
-    assert done["image_url"] == ["s3://b/outputs/output/test-i2i/0.png"]
-    assert done["output_url"] == "s3://b/outputs/output/test-i2i"
+    assert done["image_url"] == ["s3://b/output/test-i2i/0.png"]
+    assert done["output_url"] == "s3://b/output/test-i2i"
     failed = tasks.status_body(record.model_copy(update={"state": JobState.FAILED, "error": "boom"}), "b")
     assert failed["result"] is False
     assert failed["error"] == "boom"
@@ -160,7 +160,7 @@ def test_a_nested_prefix_with_dotted_names_is_kept():
     body["task"]["metadata"]["prefix"] = "/team/v1.2/.cache/"
     submit = tasks.from_v1alpha2(tasks.V1Alpha2Request.model_validate(body))
     tasks.check(submit)
-    assert tasks.output_prefix(submit, "job-1") == "outputs/team/v1.2/.cache/job-1/"
+    assert tasks.output_prefix(submit, "job-1") == "team/v1.2/.cache/job-1/"
 
 
 def extras_task(content: dict) -> dict:
@@ -177,7 +177,7 @@ def test_an_extra_single_image_task_becomes_an_extras_job_from_its_image_link():
 
     assert (job.task, job.init_images, job.pool) == (Task.EXTRAS, ("Q0FU",), "sd15")
     assert job.extras.upscale.upscaler == "ESRGAN_4x"
-    assert job.output.prefix == "outputs/out/up-1/"
+    assert job.output.prefix == "out/up-1/"
 
 
 def test_an_extras_task_names_its_fields_in_the_task_body():
@@ -188,3 +188,14 @@ def test_an_extras_task_names_its_fields_in_the_task_body():
         tasks.to_job(submit, ctx(job_id="up-1"))
 
     assert raised.value.problems[0].field == "task.content.upscaling_resize"
+
+
+@pytest.mark.parametrize(
+    "prefix", ["inputs", "uploads/alice", "models", "async-output/x", "compile-cache/sd15"]
+)
+def test_a_prefix_under_a_folder_the_deployment_reserves_is_refused(prefix):
+    body = v1alpha2_seed()
+    body["task"]["metadata"]["prefix"] = prefix
+    with pytest.raises(InvalidRequest) as raised:
+        tasks.check(tasks.from_v1alpha2(tasks.V1Alpha2Request.model_validate(body)))
+    assert raised.value.problems[0].field == "task.metadata.prefix"

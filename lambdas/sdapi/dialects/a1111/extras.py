@@ -18,6 +18,7 @@ from sdapi.errors import InvalidRequest
 from sdapi.records import JobRecord
 from sdapi.schema.catalog import Catalog, Family
 from sdapi.schema.job import Dialect, Extras, Job, Task, Timeouts, Upscale, Webhook
+from sdapi.schema.layout import OUTPUTS_ROOT
 
 BATCH_KEY = "imageList"
 """The `parameters` echo of a batch request keeps this key (its images nulled): the answer's shape."""
@@ -78,6 +79,7 @@ def extras_to_job(
     pool_name: str | None = None,
     base64: bool = True,
     folder: str | None = None,
+    root: str = OUTPUTS_ROOT,
     webhook: Webhook | None = None,
     timeouts: Timeouts | None = None,
     context: Any = None,
@@ -100,6 +102,7 @@ def extras_to_job(
         ctx,
         base64=base64,
         folder=folder,
+        root=root,
         dialect=dialect,
         pool=pool,
         task=Task.EXTRAS,

@@ -54,6 +54,7 @@ from sdapi.schema.job import (
     Timeouts,
     Webhook,
 )
+from sdapi.schema.layout import OUTPUTS_ROOT
 from sdapi.schema.prompt import Style
 from sdapi.schema.samplers import display_name
 
@@ -75,7 +76,9 @@ class Routing:
     model: str | None = None
     """Overrides `override_settings.sd_model_checkpoint` (tasks routing)."""
     folder: str | None = None
-    """Output folder under `outputs/` (tasks' `prefix`)."""
+    """Output folder (tasks' `prefix`), under `root`."""
+    root: str = OUTPUTS_ROOT
+    """Where output folders start: `outputs/`, or the bucket's root for SD-on-EKS tasks."""
     base64: bool = True
     webhook: Webhook | None = None
     timeouts: Timeouts | None = None
@@ -106,6 +109,7 @@ def payload_to_job(payload: A1111Request, ctx: SubmitContext, routing: Routing |
         ctx,
         base64=routing.base64,
         folder=routing.folder,
+        root=routing.root,
         dialect=routing.dialect,
         pool=choice.pool.name,
         task=task,

@@ -15,12 +15,10 @@ from pydantic import ValidationError
 from sdapi.dialects.common.problems import invalid, problems_from_validation
 from sdapi.schema.catalog import Catalog
 from sdapi.schema.job import Job, OutputOptions
+from sdapi.schema.layout import OUTPUTS_ROOT
 
 RANDOM = -1
 """A1111's "pick a random seed"."""
-
-OUTPUTS_ROOT = "outputs/"
-"""Every job's images are stored under this S3 prefix (the container may write only there)."""
 
 
 @dataclass(frozen=True)
@@ -40,11 +38,11 @@ class SubmitContext:
     """Base64 of inputs fetched by the caller (URLs, uploads), keyed by the caller's field path."""
 
 
-def output_prefix(job_id: str, folder: str | None = None) -> str:
-    """Return where a job's images go: `outputs/{id}/`, or `outputs/{folder}/{id}/` under a caller's
-    folder."""
+def output_prefix(job_id: str, folder: str | None = None, root: str = OUTPUTS_ROOT) -> str:
+    """Return where a job's images go: `{root}{id}/`, or `{root}{folder}/{id}/` under a caller's folder
+    (root `outputs/`; SD-on-EKS tasks use the bucket's root, as the queue agent does)."""
     cleaned = (folder or "").strip("/")
-    return f"{OUTPUTS_ROOT}{cleaned}/{job_id}/" if cleaned else f"{OUTPUTS_ROOT}{job_id}/"
+    return f"{root}{cleaned}/{job_id}/" if cleaned else f"{root}{job_id}/"
 
 
 def resolve_seed(value: int | None, drawn: int) -> int:
@@ -55,16 +53,19 @@ def resolve_seed(value: int | None, drawn: int) -> int:
     return value
 
 
-def build_job(ctx: SubmitContext, *, base64: bool, folder: str | None = None, **fields: Any) -> Job:
+def build_job(
+    ctx: SubmitContext, *, base64: bool, folder: str | None = None, root: str = OUTPUTS_ROOT, **fields: Any
+) -> Job:
     """Return the canonical job for `fields`, filled from the submit context (id, owner, key id, creation
-    time, output prefix under `folder`); pydantic's complaints become an InvalidRequest in canonical paths."""
+    time, output prefix `{root}{folder}/{id}/`); pydantic's complaints become an InvalidRequest in canonical
+    paths."""
     try:
         return Job(
             id=ctx.job_id,
             owner=ctx.owner,
             key_id=ctx.key_id,
             created_at=ctx.now,
-            output=OutputOptions(prefix=output_prefix(ctx.job_id, folder), base64=base64),
+            output=OutputOptions(prefix=output_prefix(ctx.job_id, folder, root), base64=base64),
             **fields,
         )
     except ValidationError as error:

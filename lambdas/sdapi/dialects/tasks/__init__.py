@@ -11,8 +11,10 @@ Decisions:
 - URL inputs fetched through the SSRF guard before `to_job`: `alwayson_scripts.image_link` (becomes the
   first init image; image-to-image only), and URL values of `init_images[i]`, `mask` and ControlNet unit
   `image`s. Other strings are never fetched.
-- `prefix` → outputs under `outputs/{prefix}/{scoped id}/`; `output_location` =
-  `s3://{bucket}/outputs/{prefix}/{scoped id}`.
+- `prefix` → outputs under `{prefix}/{scoped id}/` from the bucket's root (`{scoped id}/` without one), as
+  the SD-on-EKS queue agent writes them; `output_location` = `s3://{bucket}/{prefix}/{scoped id}`. The scoped
+  id is the caller's id and a short owner hash, so two keys choosing the same id never share a folder. A
+  prefix under a folder the deployment keeps for itself (`inputs`, `uploads`, `models`, `async-*`) is a 400.
 - Answer 200: v1alpha2 `{"id_task", "id", "runtime", "output_location"}`, v1alpha1 `{"id_task",
   "sd_model_checkpoint", "output_location"}`. `GET /v1alpha2/{id}` (and `/v1alpha1/{id}`) answer the
   notification shape `{id, status, result, image_url, output_url, context}` (+ `error`); `result` is null

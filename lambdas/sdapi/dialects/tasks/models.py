@@ -28,7 +28,7 @@ class TaskMetadata(BaseModel):
     )
     prefix: str | None = Field(
         default=None,
-        description="Output folder: images land in outputs/{prefix}/{id}/.",
+        description="Output folder: images land in {prefix}/{id}/ from the bucket's root.",
         json_schema_extra=applied(),
     )
     context: Any = Field(

@@ -10,6 +10,7 @@ from sdapi.dialects.tasks.models import TaskSubmit, V1Alpha2Request
 from sdapi.errors import InvalidRequest
 from sdapi.ids import is_valid
 from sdapi.schema.job import Task
+from sdapi.schema.layout import TASKS_ROOT, key_problem
 
 TASK_TYPES = {
     "text-to-image": Task.TXT2IMG,
@@ -78,9 +79,13 @@ def check(submit: TaskSubmit) -> None:
             )
         if len(cleaned) > _MAX_PREFIX:
             raise InvalidRequest.field("task.metadata.prefix", f"must be at most {_MAX_PREFIX} characters")
+        problem = key_problem(f"{cleaned}/") if cleaned else None
+        if problem:
+            raise InvalidRequest.field("task.metadata.prefix", problem)
 
 
 def output_prefix(submit: TaskSubmit, job_id: str) -> str:
-    """Return where the task's images go: `outputs/{prefix}/{job_id}/` (or `outputs/{job_id}/` without a
-    prefix), `job_id` being the owner-scoped id (two owners' images never share a folder)."""
-    return job_output_prefix(job_id, submit.prefix)
+    """Return where the task's images go, as the queue agent puts them: `{prefix}/{job_id}/` (or
+    `{job_id}/` without a prefix) from the bucket's root, `job_id` being the owner-scoped id (two owners'
+    images never share a folder)."""
+    return job_output_prefix(job_id, submit.prefix, root=TASKS_ROOT)

@@ -16,6 +16,7 @@ from sdapi.dialects.tasks.models import TaskSubmit
 from sdapi.errors import InvalidRequest
 from sdapi.schema.catalog import CHECKPOINT_FAMILIES, Catalog
 from sdapi.schema.job import Dialect, Job, Task
+from sdapi.schema.layout import TASKS_ROOT
 
 ROUTING_SCRIPT_KEYS = ("task", "id_task", "uid", "sd_model_checkpoint", "image_link", "save_dir")
 """`alwayson_scripts` keys that route the task (the SD-on-EKS queue agent removes them before calling A1111,
@@ -73,6 +74,7 @@ def to_job(submit: TaskSubmit, ctx: SubmitContext, options: Mapping[str, Any] | 
         pool_name=pool_name,
         model=submit.model or overrides.get("sd_model_checkpoint") or runtime_model,
         folder=submit.prefix,
+        root=TASKS_ROOT,
         base64=False,
         context=submit.context,
         extra_images=(ctx.images[link_key],) if link_key in ctx.images else (),
@@ -97,6 +99,7 @@ def _extras_job(submit: TaskSubmit, content: dict[str, Any], ctx: SubmitContext)
         pool_name=pool_name,
         base64=False,
         folder=submit.prefix,
+        root=TASKS_ROOT,
         context=submit.context,
     )
     return job.model_copy(update={"task_id": submit.id})
