@@ -73,6 +73,8 @@ class Worker:
             )
             return
         count = int(record.summary.get("batch_size", 1)) * int(record.summary.get("n_iter", 1))
+        if record.task == "extras":  # one processed image per input image
+            count = int(record.summary.get("init_image_count", 1))
         maps = len(record.summary.get("controlnet") or [])
         keys = [f"{record.output_prefix}{i}.png" for i in range(count + maps)]
         s3 = boto3.client("s3")

@@ -191,3 +191,56 @@ def test_a_webhook_url_refused_by_the_guard_names_the_webhook_field(env):
     assert status == 400
     assert body["errors"][0]["field"] == "webhook"
     assert JobsTable(aws.jobs_table).queued("sdxl") == []
+
+
+def extras_call(endpoint: str, payload: dict) -> dict:
+    return {"input": {"api": {"method": "POST", "endpoint": endpoint}, "payload": payload}}
+
+
+def test_the_workers_extra_single_image_runs_as_an_extras_job_and_answers_as_a1111(env):
+    api, worker, aws = env
+    body = extras_call("/sdapi/v1/extra-single-image", {"image": PNG_B64, "upscaler_1": "Lanczos"})
+
+    status, run, _ = api.call("POST", "/v2/sdxl/run", body)
+    worker.finish_all()
+    done = api.call("GET", f"/v2/sdxl/status/{run['id']}")[1]
+
+    assert status == 200, run
+    assert JobsTable(aws.jobs_table).get(run["id"]).task == "extras"
+    assert done["status"] == "COMPLETED"
+    assert set(done["output"]) == {"html_info", "image"}
+    assert done["output"]["image"] == PNG_B64
+
+
+def test_the_workers_extra_batch_images_answers_every_image_through_runsync(env):
+    api, worker, _ = env
+    worker.enabled = True
+    images = [{"data": PNG_B64, "name": "a.png"}, {"data": PNG_B64, "name": "b.png"}]
+
+    status, body, _ = api.call(
+        "POST", "/v2/sdxl/runsync", extras_call("/sdapi/v1/extra-batch-images", {"imageList": images})
+    )
+
+    assert status == 200, body
+    assert body["status"] == "COMPLETED"
+    assert set(body["output"]) == {"html_info", "images"}
+    assert len(body["output"]["images"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "payload", "field"),
+    [
+        ("/sdapi/v1/extra-single-image", {"image": PNG_B64, "upscaler_1": "4x-UltraSharp"}, "upscaler_1"),
+        ("/sdapi/v1/extra-single-image", {"image": "not an image"}, "image"),
+        ("/sdapi/v1/extra-single-image", {"image": PNG_B64, "upscaling_resize": 20}, "upscaling_resize"),
+        ("/sdapi/v1/extra-batch-images", {"imageList": [{"data": "bm90IGFuIGltYWdl"}]}, "imageList[0].data"),
+    ],
+)
+def test_refused_worker_extras_name_the_payload_field_and_queue_nothing(env, endpoint, payload, field):
+    api, _, aws = env
+
+    status, body, _ = api.call("POST", "/v2/sdxl/run", extras_call(endpoint, payload))
+
+    assert status == 400, body
+    assert f"input.payload.{field}" in [e["field"] for e in body["errors"]]
+    assert JobsTable(aws.jobs_table).queued("sdxl") == []

@@ -96,7 +96,7 @@ def _start(
         deps,
         lambda ctx: runpod.to_job(body, call, pool, ctx, options),
         caller,
-        runpod.path_mapper(call.prefix),
+        runpod.path_mapper(call.prefix, call.route),
         idempotency_key=jobs.idempotency_key(request),
     )
 

@@ -6,7 +6,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sdapi.dialects.a1111.models import Img2ImgRequest, Txt2ImgRequest
+from sdapi.dialects.a1111.models import (
+    ExtrasBatchImagesRequest,
+    ExtrasSingleImageRequest,
+    Img2ImgRequest,
+    Txt2ImgRequest,
+)
 from sdapi.schema.handling import applied, no_effect
 
 
@@ -16,10 +21,13 @@ class RunPodApi(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     method: str = Field(
-        default="POST", description="POST for txt2img/img2img, GET for listings.", json_schema_extra=applied()
+        default="POST",
+        description="POST for txt2img/img2img and the extras, GET for listings.",
+        json_schema_extra=applied(),
     )
     endpoint: str = Field(
-        description='A1111 route, e.g. "/sdapi/v1/txt2img" or "/sdapi/v1/samplers" (the allow-list).',
+        description='A1111 route, e.g. "/sdapi/v1/txt2img", "/sdapi/v1/extra-single-image" or '
+        '"/sdapi/v1/samplers" (the allow-list).',
         json_schema_extra=applied(),
     )
 
@@ -55,7 +63,8 @@ class RunPodRequest(BaseModel):
 
     input: dict[str, Any] = Field(
         json_schema_extra=applied("validated as the A1111 payload of the route it names"),
-        description="Either an A1111 txt2img/img2img payload, or {api: {method, endpoint}, payload: {...}}.",
+        description="Either an A1111 txt2img/img2img payload, or {api: {method, endpoint}, payload: {...}} "
+        "(txt2img, img2img, extra-single-image, extra-batch-images, listings and the other A1111 calls).",
         examples=[
             {"api": {"method": "POST", "endpoint": "/sdapi/v1/txt2img"}, "payload": {"prompt": "a cat"}}
         ],
@@ -81,8 +90,11 @@ class RunPodCall(BaseModel):
 
     route: str
     method: str = "POST"
-    payload: Txt2ImgRequest | Img2ImgRequest | None = None
-    """The generation payload (txt2img / img2img); None for a listing or another A1111 call."""
+    payload: (
+        Txt2ImgRequest | Img2ImgRequest | ExtrasSingleImageRequest | ExtrasBatchImagesRequest | None
+    ) = None
+    """The payload of a call that runs as a job (txt2img / img2img / the extras); None for a listing or
+    another A1111 call."""
     body: Any = None
     """The raw payload of another A1111 call (options, png-info, ...)."""
     action: bool = False
@@ -99,5 +111,8 @@ class RunPodStatus(BaseModel):
     status: Literal["IN_QUEUE", "IN_PROGRESS", "COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"]
     delayTime: int | None = Field(default=None, description="Milliseconds queued.")
     executionTime: int | None = Field(default=None, description="Milliseconds of work.")
-    output: Any = Field(default=None, description="The A1111 response {images, info, parameters}.")
+    output: Any = Field(
+        default=None,
+        description="The A1111 response: {images, parameters, info}; {html_info, image(s)} for the extras.",
+    )
     error: str | None = None

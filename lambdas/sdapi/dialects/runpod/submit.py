@@ -7,8 +7,14 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from sdapi.dialects.a1111 import listings
-from sdapi.dialects.a1111.models import Img2ImgRequest, Txt2ImgRequest
+from sdapi.dialects.a1111 import extras, listings
+from sdapi.dialects.a1111.models import (
+    ExtrasBaseRequest,
+    ExtrasBatchImagesRequest,
+    ExtrasSingleImageRequest,
+    Img2ImgRequest,
+    Txt2ImgRequest,
+)
 from sdapi.dialects.a1111.paths import to_caller_path
 from sdapi.dialects.a1111.payload import Routing, payload_to_job
 from sdapi.dialects.common import PathMapper, SubmitContext, parse, prefixed, sub_model
@@ -23,7 +29,19 @@ MAX_TTL_MS = 21600 * 1000
 MS_PER_S = 1000
 
 GENERATE = ("txt2img", "img2img")
-"""The A1111 routes a `/run` call may POST: they run as jobs."""
+"""The A1111 generation routes a `/run` call may POST: they run as jobs."""
+
+EXTRAS = ("extra-single-image", "extra-batch-images")
+"""The A1111 extras a `/run` call may POST: they run as extras jobs (upscale, face restoration), answered in
+`output` as A1111 answers them (`{html_info, image}` / `{html_info, images}`)."""
+
+PAYLOADS = {
+    "txt2img": Txt2ImgRequest,
+    "img2img": Img2ImgRequest,
+    "extra-single-image": ExtrasSingleImageRequest,
+    "extra-batch-images": ExtrasBatchImagesRequest,
+}
+"""The A1111 request model of each route that runs as a job."""
 
 LISTINGS = (
     "samplers",
@@ -65,7 +83,7 @@ def parse_input(request: RunPodRequest) -> RunPodCall:
     if "api" in data:
         return _worker_call(data)
     route = "img2img" if data.get("init_images") else "txt2img"
-    return RunPodCall(route=route, payload=parse(_payload_model(route), data, "input."), prefix="input.")
+    return RunPodCall(route=route, payload=parse(PAYLOADS[route], data, "input."), prefix="input.")
 
 
 def _worker_call(data: dict[str, Any]) -> RunPodCall:
@@ -78,8 +96,8 @@ def _worker_call(data: dict[str, Any]) -> RunPodCall:
     api = parse(RunPodApi, data.get("api"), "input.api.")
     route = api.endpoint.strip().strip("/").removeprefix("sdapi/v1/").lower()
     method = api.method.strip().upper()
-    if method == "POST" and route in GENERATE:
-        payload = parse(_payload_model(route), data.get("payload") or {}, "input.payload.")
+    if method == "POST" and route in PAYLOADS:
+        payload = parse(PAYLOADS[route], data.get("payload") or {}, "input.payload.")
         return RunPodCall(route=route, payload=payload, prefix="input.payload.")
     if method == "GET" and route in LISTINGS:
         return RunPodCall(route=route, method=method, prefix="input.payload.")
@@ -88,17 +106,13 @@ def _worker_call(data: dict[str, Any]) -> RunPodCall:
             route=route, method=method, body=data.get("payload"), action=True, prefix="input.payload."
         )
     allowed = (
-        [f"POST /sdapi/v1/{r}" for r in GENERATE]
+        [f"POST /sdapi/v1/{r}" for r in PAYLOADS]
         + [f"GET /sdapi/v1/{r}" for r in LISTINGS]
         + [f"{m} /sdapi/v1/{r}" for m, r in ACTIONS]
     )
     raise InvalidRequest.field(
         "input.api.endpoint", f"{method} {api.endpoint} is not allowed; allowed: {allowed}"
     )
-
-
-def _payload_model(route: str) -> type[Txt2ImgRequest] | type[Img2ImgRequest]:
-    return Img2ImgRequest if route == "img2img" else Txt2ImgRequest
 
 
 def to_job(
@@ -108,14 +122,25 @@ def to_job(
     ctx: SubmitContext,
     options: Mapping[str, Any] | None = None,
 ) -> Job:
-    """Return the canonical job for a generation call on pool `pool`, with the caller's stored A1111
-    `options` as defaults (errors in canonical paths: translate them with `path_mapper(call.prefix)`)."""
+    """Return the canonical job for a generation or extras call on pool `pool`, with the caller's stored A1111
+    `options` as defaults (errors in canonical paths: translate them with `path_mapper(call.prefix,
+    call.route)`)."""
     assert call.payload is not None
+    webhook = Webhook(url=request.webhook) if request.webhook else None
+    if isinstance(call.payload, ExtrasBaseRequest):
+        return extras.extras_to_job(
+            call.payload,
+            ctx,
+            dialect=Dialect.RUNPOD,
+            pool_name=pool,
+            webhook=webhook,
+            timeouts=_timeouts(request.policy),
+        )
     routing = Routing(
         dialect=Dialect.RUNPOD,
         pool_name=pool,
         options=options or {},
-        webhook=Webhook(url=request.webhook) if request.webhook else None,
+        webhook=webhook,
         timeouts=_timeouts(request.policy),
     )
     return payload_to_job(call.payload, ctx, routing)
@@ -141,9 +166,15 @@ _TOP_PATHS = {
 }
 
 
-def path_mapper(prefix: str) -> PathMapper:
-    """Return the mapper of canonical job paths to this request's paths (the payload under `prefix`)."""
-    payload = prefixed(prefix, to_caller_path)
+def path_mapper(prefix: str, route: str = "txt2img") -> PathMapper:
+    """Return the mapper of canonical job paths to this request's paths (the `route`'s payload under
+    `prefix`)."""
+    if route == "extra-single-image":
+        payload = prefixed(prefix, extras.to_caller_path)
+    elif route == "extra-batch-images":
+        payload = prefixed(prefix, lambda path: extras.to_caller_path(path, images_key=extras.BATCH_KEY))
+    else:
+        payload = prefixed(prefix, to_caller_path)
 
     def mapper(path: str) -> str:
         return _TOP_PATHS.get(path) or payload(path)
