@@ -37,7 +37,8 @@ DEFAULT_NAMES = (
     "unaestheticXLv31",
 )
 """The local-mode catalog: pool sdxl (base, refiner, VAE, CodeFormer, GFPGAN, two upscalers, a LoRA, an
-embedding) and pool sd15 (checkpoint, canny, the same restorers and upscalers, a LoRA, an embedding)."""
+embedding) and pool sd15 (checkpoint, canny, the same restorers and upscalers, a LoRA, an embedding); the
+local stack (`local/catalog.py`) adds `safety_checker_flags_all` to pool sd15."""
 
 # name → (family, base, aliases)
 _KNOWN: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
@@ -54,6 +55,7 @@ _KNOWN: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "sd15_vae": ("vae", "sd15", ("vae-ft-mse-840000-ema-pruned.safetensors",)),
     "sd15_inpainting": ("sd15", None, ()),
     "safety_checker": ("safety-checker", None, ()),
+    "safety_checker_flags_all": ("safety-checker", None, ()),
     "add_detail": ("lora", "sd15", ("add_detail.safetensors",)),
     "sd_xl_offset_example-lora_1.0": ("lora", "sdxl", ()),
     "easynegative": ("embedding", "sd15", ("easynegative.safetensors",)),
@@ -262,7 +264,10 @@ def _save_controlnet(folder: Path, base: str) -> None:
     controlnet.save_pretrained(folder, safe_serialization=True)
 
 
-def _save_safety_checker(folder: Path) -> None:
+def _save_safety_checker(folder: Path, *, flags_everything: bool = False) -> None:
+    """diffusers' safety checker on a tiny random CLIP. Left as built, its concept thresholds (1.0) are never
+    exceeded by a cosine similarity, so it flags nothing; `flags_everything` lowers them below any cosine
+    similarity, so that it flags every image (the local stack's deterministic stand-in for NSFW content)."""
     from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
     from transformers import CLIPConfig, CLIPImageProcessor
 
@@ -272,7 +277,11 @@ def _save_safety_checker(folder: Path) -> None:
         vision_config=dict(**tiny, image_size=32, patch_size=8),
         projection_dim=32,
     )
-    StableDiffusionSafetyChecker(config).save_pretrained(folder, safe_serialization=True)
+    checker = StableDiffusionSafetyChecker(config)
+    if flags_everything:
+        checker.concept_embeds_weights.data.fill_(-10.0)
+        checker.special_care_embeds_weights.data.fill_(-10.0)
+    checker.save_pretrained(folder, safe_serialization=True)
     processor = CLIPImageProcessor(crop_size={"height": 32, "width": 32}, size={"shortest_edge": 32})
     processor.save_pretrained(folder)
 
@@ -409,7 +418,9 @@ def build_tiny_catalog(root: Path, *, names: Iterable[str] = DEFAULT_NAMES) -> P
                 "controlnet": lambda f, b=base: _save_controlnet(f, b),
                 "face-restorer": lambda f, n=name: _save_face_restorer(f, n),
                 "upscaler": lambda f, n=name: _save_upscaler(f, n),
-                "safety-checker": _save_safety_checker,
+                "safety-checker": lambda f, n=name: _save_safety_checker(
+                    f, flags_everything=n == "safety_checker_flags_all"
+                ),
                 "lora": lambda f, b=base: _save_lora(f, b),
                 "embedding": lambda f, b=base: _save_embedding(f, b),
             }

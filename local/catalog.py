@@ -20,7 +20,10 @@ LOCAL_STYLES = (
 def local_catalog(endpoint_prefix: str = "sdapi") -> Catalog:
     """Pool `sdxl` (default): SDXL base, refiner, VAE. Pool `sd15`: SD 1.5, canny ControlNet. Both: the
     CodeFormer and GFPGAN face restorers and the ESRGAN_4x and R-ESRGAN General 4xV3 upscalers (tiny random
-    weights in their real architectures), a LoRA and an embedding of their family. Endpoint names are
+    weights in their real architectures), a LoRA and an embedding of their family. Pool `sd15` also has a
+    safety checker, local-only, that flags every image it checks (a random-weight CLIP cannot judge content;
+    this one is deterministic, so the NSFW path can be tested end to end: black image, the flag); v3 requests
+    on sd15 therefore run it unless they send `safety_checker: "no"`. Endpoint names are
     `{endpoint_prefix}-{pool}`."""
     models = (
         ModelEntry(
@@ -91,6 +94,9 @@ def local_catalog(endpoint_prefix: str = "sdapi") -> Catalog:
         ModelEntry(
             name="unaestheticXLv31", family=Family.EMBEDDING, base=Family.SDXL, path="unaestheticXLv31"
         ),
+        ModelEntry(
+            name="safety_checker_flags_all", family=Family.SAFETY_CHECKER, path="safety_checker_flags_all"
+        ),
     )
     pools = (
         Pool(
@@ -122,6 +128,7 @@ def local_catalog(endpoint_prefix: str = "sdapi") -> Catalog:
                 "R-ESRGAN General 4xV3",
                 "add_detail",
                 "easynegative",
+                "safety_checker_flags_all",
             ),
         ),
     )

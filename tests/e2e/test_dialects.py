@@ -260,6 +260,7 @@ def test_tasks_v1alpha2_seed_004_with_image_link(stack, httpserver: HTTPServer, 
     )
     assert done["status"] == "completed", done
     assert len(done["image_url"]) == 1
+    assert done["image_url"][0].startswith(body["output_location"] + "/")  # {prefix}/{id}/, no outputs/
 
     # and the same id again is a conflict, never an overwrite
     again = stack.post("/v1alpha2", request)

@@ -88,3 +88,30 @@ def test_the_listings_show_the_deployed_upscalers_and_restorers(stack):
 
     assert upscalers == ["None", "Lanczos", "Nearest", "ESRGAN_4x", "R-ESRGAN General 4xV3"]
     assert restorers == ["CodeFormer", "GFPGAN"]
+
+
+def test_v3_upscale_returns_the_image_larger_by_the_factor(stack):
+    # given a v3 text2img of 64x96 asking for a 2x upscale (the pool's first upscaler, the tiny ESRGAN)
+    request = {
+        "key": stack.key,
+        "prompt": "a harbour",
+        "width": "64",
+        "height": "96",
+        "samples": "1",
+        "num_inference_steps": "3",
+        "upscale": "2",
+        "base64": "yes",
+    }
+
+    # when it runs to the end
+    answer = stack.post("/api/v3/text2img", request, anonymous=True)
+    assert answer.status_code == 200, answer.text
+    job_id = answer.json()["id"]
+    done = stack.wait(
+        lambda: stack.post(f"/api/v3/fetch/{job_id}", {"key": stack.key}, anonymous=True).json(),
+        lambda b: b["status"] in ("success", "failed", "error"),
+    )
+
+    # then the image is twice the requested size
+    assert done["status"] == "success", done
+    assert size_of(done["output"][0]) == (128, 192)
