@@ -141,25 +141,17 @@ class Storage(Construct):
                 sid="WritesTaggedOutputs", actions=actions, resources=[self.object_arn("")], conditions=tagged
             )
         )
-        never = [f"{root}/" for root in RESERVED_ROOTS if f"{root}/" not in own_roots]
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="NeverWritesReservedRoots",
-                effect=iam.Effect.DENY,
-                actions=actions,
-                resources=[self.object_arn(prefix) for prefix in never],
+
+        def deny(sid: str, prefixes: list[str], conditions: dict | None = None) -> None:
+            resources = [self.object_arn(prefix) for prefix in prefixes]
+            statement = iam.PolicyStatement(
+                sid=sid, effect=iam.Effect.DENY, actions=actions, resources=resources, conditions=conditions
             )
-        )
+            role.add_to_principal_policy(statement)
+
+        deny("NeverWritesReservedRoots", [f"{r}/" for r in RESERVED_ROOTS if f"{r}/" not in own_roots])
         if own_roots:
-            role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="OutputsNeverUnderOwnRoots",
-                    effect=iam.Effect.DENY,
-                    actions=actions,
-                    resources=[self.object_arn(prefix) for prefix in own_roots],
-                    conditions=tagged,
-                )
-            )
+            deny("OutputsNeverUnderOwnRoots", list(own_roots), tagged)
         Validations.of(role).acknowledge(
             Acknowledgment(
                 id=self.object_finding(""),

@@ -174,3 +174,14 @@ def is_png(data: bytes) -> bool:
 
 def b64_png(value: str) -> bool:
     return is_png(base64.b64decode(value.split(",", 1)[-1]))
+
+
+def v3_finished(stack: Stack, request: dict, route: str = "text2img") -> dict:
+    """Send a v3 request (the stack's key added) and return its `fetch` answer once the job has ended."""
+    answer = stack.post(f"/api/v3/{route}", {"key": stack.key, **request}, anonymous=True)
+    assert answer.status_code == 200, answer.text
+    job_id = answer.json()["id"]
+    return stack.wait(
+        lambda: stack.post(f"/api/v3/fetch/{job_id}", {"key": stack.key}, anonymous=True).json(),
+        lambda body: body["status"] in ("success", "failed", "error"),
+    )

@@ -12,6 +12,8 @@ import pytest
 import requests
 from PIL import Image
 
+from tests.e2e.conftest import v3_finished
+
 pytestmark = pytest.mark.e2e
 
 SD15 = "v1-5-pruned-emaonly"
@@ -64,7 +66,6 @@ def test_a_native_job_without_the_checker_is_not_flagged(stack):
 def test_v3_safety_checker_yes_answers_a_black_image_and_nsfw_content_detected(stack):
     # given a v3 text2img on the sd15 model with the checker on
     request = {
-        "key": stack.key,
         "model_id": SD15,
         "prompt": "a beach",
         "width": "64",
@@ -75,13 +76,7 @@ def test_v3_safety_checker_yes_answers_a_black_image_and_nsfw_content_detected(s
     }
 
     # when it runs to the end
-    answer = stack.post("/api/v3/text2img", request, anonymous=True)
-    assert answer.status_code == 200, answer.text
-    job_id = answer.json()["id"]
-    done = stack.wait(
-        lambda: stack.post(f"/api/v3/fetch/{job_id}", {"key": stack.key}, anonymous=True).json(),
-        lambda b: b["status"] in ("success", "failed", "error"),
-    )
+    done = v3_finished(stack, request)
 
     # then v3 flags it and the image is black at its size
     assert done["status"] == "success", done

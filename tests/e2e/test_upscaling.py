@@ -10,6 +10,8 @@ import json
 import pytest
 from PIL import Image
 
+from tests.e2e.conftest import v3_finished
+
 pytestmark = pytest.mark.e2e
 
 MODEL = "v1-5-pruned-emaonly"
@@ -93,7 +95,6 @@ def test_the_listings_show_the_deployed_upscalers_and_restorers(stack):
 def test_v3_upscale_returns_the_image_larger_by_the_factor(stack):
     # given a v3 text2img of 64x96 asking for a 2x upscale (the pool's first upscaler, the tiny ESRGAN)
     request = {
-        "key": stack.key,
         "prompt": "a harbour",
         "width": "64",
         "height": "96",
@@ -104,13 +105,7 @@ def test_v3_upscale_returns_the_image_larger_by_the_factor(stack):
     }
 
     # when it runs to the end
-    answer = stack.post("/api/v3/text2img", request, anonymous=True)
-    assert answer.status_code == 200, answer.text
-    job_id = answer.json()["id"]
-    done = stack.wait(
-        lambda: stack.post(f"/api/v3/fetch/{job_id}", {"key": stack.key}, anonymous=True).json(),
-        lambda b: b["status"] in ("success", "failed", "error"),
-    )
+    done = v3_finished(stack, request)
 
     # then the image is twice the requested size
     assert done["status"] == "success", done
