@@ -29,7 +29,7 @@ class GatedS3:
         self.release = threading.Event()
         self.objects: dict[str, bytes] = {}
 
-    def put_object(self, *, Bucket, Key, Body, ContentType):
+    def put_object(self, *, Bucket, Key, Body, ContentType, Tagging=None):
         self.entered.set()
         assert self.release.wait(30), "the test never released the upload"
         self.objects[Key] = Body
