@@ -1,12 +1,19 @@
-"""Cold import of the api Lambda against a bare Powertools resolver + boto3 + pydantic app, interleaved.
+"""Cold start of the api Lambda against a bare Powertools resolver + boto3 + pydantic app, interleaved.
 
     .venv/bin/python bench/cold_import_bench.py [--runs 15]
 
-Each run starts a fresh interpreter per module (api handler, baseline, in alternating order so machine load
-hits both alike) and times `import <module>` with `time.perf_counter`. The baseline
+Each run starts a fresh interpreter per case, in an order that alternates from run to run so machine load
+hits all alike, and times with `time.perf_counter`:
+- `import`: `import <module>` alone (the api handler, the baseline);
+- `first request`: the import and then the first request through the module's `handler`. For the api, one
+  case per dialect: an unauthenticated GET (POST for v3) of one of its routes, answered 401 in the dialect
+  without any AWS call, so it times building the function, that dialect's routes and models, and
+  Powertools' validation of the request. For the baseline, a valid `POST /v1/jobs`.
+The api handler builds its routes on first use (`sdapi.api.app`), so the import alone does less than the
+baseline's; the first-request ratios say what a cold start without SnapStart costs. The baseline
 (`bench/baseline/bare_api.py`) imports boto3 and makes its clients on first use, as the api handler does
-(`sdapi.aws.clients`), so both sides do the same AWS work at init. Prints JSON: per module the median, min,
-max and the interquartile range (ms), and the ratio of the medians (api / baseline). Target (issue 10):
+(`sdapi.aws.clients`), so both sides do the same AWS work at init. Prints JSON: per case the median, min,
+max and the interquartile range (ms), and the ratios of the medians (api / baseline). Target (issue 10):
 ratio <= 1.2.
 """
 
@@ -27,6 +34,17 @@ sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT)]
 
 MODULES = {"api": "sdapi.handlers.api", "baseline": "bench.baseline.bare_api"}
 
+FIRST_REQUESTS = {  # case -> (module, method, path, body)
+    "api_native": (MODULES["api"], "GET", "/v1/jobs/bench", None),
+    "api_runpod": (MODULES["api"], "GET", "/v2/bench/status/bench", None),
+    "api_a1111": (MODULES["api"], "GET", "/sdapi/v1/options", None),
+    "api_v3": (MODULES["api"], "POST", "/api/v3/fetch/bench", "{}"),
+    "api_tasks": (MODULES["api"], "GET", "/v1alpha2/bench", None),
+    "baseline": (MODULES["baseline"], "POST", "/v1/jobs", '{"prompt": "a cat"}'),
+}
+EXPECTED_STATUS = {"baseline": 200}
+"""Every api case is refused with 401 (no key); a case that answers otherwise stops the bench."""
+
 
 def environment() -> dict[str, str]:
     sys.path.insert(0, str(ROOT / "bench"))
@@ -45,8 +63,45 @@ def one_import(module: str, env: dict[str, str]) -> float:
         f"import time; t = time.perf_counter(); import {module}; "
         "print(round((time.perf_counter() - t) * 1000, 2))"
     )
+    return _timed(code, env)[0]
+
+
+def one_first_request(case: str, env: dict[str, str]) -> float:
+    """Import the case's module and send it its first request; the milliseconds both took."""
+    module, method, path, body = FIRST_REQUESTS[case]
+    event = {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Host": "bench.example.com", "Content-Type": "application/json"},
+        "multiValueHeaders": {},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "body": body,
+        "isBase64Encoded": False,
+        "requestContext": {"requestId": "bench", "stage": "prod", "identity": {"sourceIp": "127.0.0.1"}},
+    }
+    code = (
+        "import time, types\n"
+        f"event = {event!r}\n"
+        "context = types.SimpleNamespace(function_name='bench', memory_limit_in_mb=1024, "
+        "invoked_function_arn='arn:aws:lambda:us-east-1:123456789012:function:bench', "
+        "aws_request_id='bench', get_remaining_time_in_millis=lambda: 29000)\n"
+        f"t = time.perf_counter(); import {module}; answer = {module}.handler(event, context)\n"
+        "print(round((time.perf_counter() - t) * 1000, 2), answer['statusCode'])\n"
+    )
+    elapsed, status = _timed(code, env)
+    expected = EXPECTED_STATUS.get(case, 401)
+    if status != expected:
+        raise SystemExit(f"{case}: {method} {path} answered {status}, expected {expected}")
+    return elapsed
+
+
+def _timed(code: str, env: dict[str, str]) -> tuple[float, int | None]:
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+    words = out.stdout.strip().splitlines()[-1].split()
+    return float(words[0]), int(words[1]) if len(words) > 1 else None
 
 
 def summary(times: list[float]) -> dict[str, float]:
@@ -65,15 +120,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     env = environment()
-    for module in MODULES.values():  # warm the OS file cache; not counted
-        one_import(module, env)
-    times: dict[str, list[float]] = {name: [] for name in MODULES}
+    for case in FIRST_REQUESTS:  # warm the OS file cache and check every answer; not counted
+        one_first_request(case, env)
+    cases = [("import", name, lambda m=module: one_import(m, env)) for name, module in MODULES.items()]
+    cases += [("first_request", case, lambda c=case: one_first_request(c, env)) for case in FIRST_REQUESTS]
+    times: dict[str, dict[str, list[float]]] = {"import": {}, "first_request": {}}
     for run in range(args.runs):
-        order = list(MODULES.items()) if run % 2 == 0 else list(reversed(MODULES.items()))
-        for name, module in order:
-            times[name].append(one_import(module, env))
-    result = {name: summary(values) for name, values in times.items()}
-    result["ratio_of_medians"] = round(result["api"]["median_ms"] / result["baseline"]["median_ms"], 2)
+        for kind, name, measure in cases if run % 2 == 0 else reversed(cases):
+            times[kind].setdefault(name, []).append(measure())
+    result: dict[str, object] = {}
+    for kind, by_name in times.items():
+        medians = {name: summary(values) for name, values in by_name.items()}
+        base = medians["baseline"]["median_ms"]
+        ratios = {name: round(m["median_ms"] / base, 2) for name, m in medians.items() if name != "baseline"}
+        result[kind] = {**medians, "ratio_of_medians": ratios}
     result["machine"] = {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),

@@ -1,35 +1,50 @@
-"""The api Lambda's function: every dialect's routes on one Powertools resolver, OpenAPI at /openapi.json,
-Swagger UI at /docs, /ping for health checks (the only routes without an API key), built around one `Deps`."""
+"""The api Lambda's function: every dialect's routes on Powertools resolvers, OpenAPI at /openapi.json,
+Swagger UI at /docs, /ping for health checks (the only routes without an API key), built around one `Deps`.
+
+Each dialect's routes (and so its pydantic models) are built on the first request that reaches one of its
+paths (`dialects.registry.routed_by`), on a resolver of their own: a process that serves A1111 calls never
+builds the RunPod or v3 routes. The documents are served by a resolver with every route, built in one fixed
+order when they are first asked for, so the OpenAPI document does not depend on which dialect was called
+first. Under SnapStart, `warm` builds all of it before the snapshot.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from sdapi.api import (
-    body,
-    errors,
-    openapi,
-    routes_a1111,
-    routes_native,
-    routes_runpod,
-    routes_tasks,
-    routes_v3,
-)
+from sdapi.api import body, errors, openapi
 from sdapi.api.deps import CONTEXT_KEY, TIME_LEFT_KEY, Deps
+from sdapi.dialects import registry
 from sdapi.errors import DomainError
+from sdapi.schema.job import Dialect
 
-ROUTERS = (routes_native, routes_runpod, routes_a1111, routes_v3, routes_tasks)
+ROUTES = {
+    Dialect.NATIVE: "sdapi.api.routes_native",
+    Dialect.RUNPOD: "sdapi.api.routes_runpod",
+    Dialect.A1111: "sdapi.api.routes_a1111",
+    Dialect.V3: "sdapi.api.routes_v3",
+    Dialect.TASKS: "sdapi.api.routes_tasks",
+}
+"""Each dialect's routes module (its `router`); the documents list the routes in this order."""
+
+DOCUMENTS = "documents"
+"""The resolver of `/openapi.json` and `/docs`: every route, and the documents."""
+BARE = "bare"
+"""The resolver of every other path no dialect claims: `/ping`, and the 404 of an unknown route."""
 
 
-def build_resolver(deps: Deps) -> APIGatewayRestResolver:
-    """Return the resolver with every route, the error handlers and the OpenAPI document."""
+def build_resolver(deps: Deps, dialects: tuple[Dialect, ...] = (), *, documents: bool = False):
+    """Return a resolver with the routes of `dialects`, the error handlers, /ping and, with `documents`,
+    the OpenAPI document and Swagger UI."""
     app = APIGatewayRestResolver(enable_validation=True)
-    for module in ROUTERS:
-        app.include_router(module.router)
+    for dialect in dialects:
+        app.include_router(import_module(ROUTES[dialect]).router)
     errors.register(app, deps.authenticator)
-    openapi.register(app)
+    if documents:
+        openapi.register(app)
 
     @app.get("/ping", include_in_schema=False)
     def ping():
@@ -38,12 +53,21 @@ def build_resolver(deps: Deps) -> APIGatewayRestResolver:
     return app
 
 
+def resolver_key(path: str) -> Dialect | str:
+    """Which resolver serves `path`: the dialect whose routes serve it, else the documents' or the bare
+    one."""
+    routed = registry.routed_by(path)
+    if routed is not None:
+        return routed.dialect
+    return DOCUMENTS if openapi.serves(path) else BARE
+
+
 class ApiFunction:
     """API Gateway REST proxy event → response, with `deps` injected into every route (`Wired`)."""
 
     def __init__(self, deps: Deps):
         self.deps = deps
-        self.resolver = build_resolver(deps)
+        self._resolvers: dict[Dialect | str, APIGatewayRestResolver] = {}
 
     def __call__(self, event: dict, context: Any) -> dict:
         path = event.get("path") or "/"
@@ -57,8 +81,29 @@ class ApiFunction:
             return errors.proxy_validation_error(path, refused.reason)
         except DomainError as refused:  # not UTF-8, too deep, unstorable, a content type we do not read
             return errors.proxy_error(path, refused)
-        self.resolver.append_context(**{CONTEXT_KEY: self.deps, TIME_LEFT_KEY: _time_left(context)})
-        return self.resolver.resolve(event, context)
+        resolver = self.resolver(resolver_key(path))
+        resolver.append_context(**{CONTEXT_KEY: self.deps, TIME_LEFT_KEY: _time_left(context)})
+        return resolver.resolve(event, context)
+
+    def resolver(self, key: Dialect | str) -> APIGatewayRestResolver:
+        """The resolver for `key` (`resolver_key`), built the first time it is needed."""
+        found = self._resolvers.get(key)
+        if found is None:
+            if key == DOCUMENTS:
+                found = build_resolver(self.deps, tuple(ROUTES), documents=True)
+            elif key == BARE:
+                found = build_resolver(self.deps)
+            else:
+                found = build_resolver(self.deps, (key,))
+            self._resolvers[key] = found
+        return found
+
+    def warm(self) -> None:
+        """Build every resolver and the OpenAPI document now (SnapStart: before the snapshot), so that no
+        request after a restore builds routes, models or schemas."""
+        for key in (*ROUTES, DOCUMENTS, BARE):
+            self.resolver(key)
+        self({"httpMethod": "GET", "path": openapi.OPENAPI_PATH, "headers": {}, "body": None}, None)
 
 
 def _time_left(context: Any):

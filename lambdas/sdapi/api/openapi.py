@@ -8,8 +8,6 @@ from functools import cache
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from sdapi.api.openapi_errors import document_errors
-
 TITLE = "Stable Diffusion API"
 VERSION = "1.0.0"
 DESCRIPTION = (
@@ -22,12 +20,23 @@ SECURITY_SCHEMES: dict = {  # plain dicts: Powertools validates them when the do
     "bearer": {"type": "http", "scheme": "bearer"},
 }
 SECURITY = [{"apiKey": []}, {"bearer": []}]
+OPENAPI_PATH = "/openapi.json"
+DOCS_PATH = "/docs"
+PATHS = (OPENAPI_PATH, DOCS_PATH)
+"""The documents' paths (served without an API key)."""
+
+
+def serves(path: str) -> bool:
+    """Whether `path` is one of the documents' (Powertools' REST routes match with trailing slashes)."""
+    return path.rstrip("/") in PATHS
 
 
 def register(app: APIGatewayRestResolver) -> None:
     """Serve the OpenAPI document (built once, on first request) and Swagger UI."""
     @cache
     def schema_json() -> str:
+        from sdapi.api.openapi_errors import document_errors  # with every dialect's error models
+
         generated = app.get_openapi_json_schema(
             title=TITLE,
             version=VERSION,
@@ -37,12 +46,12 @@ def register(app: APIGatewayRestResolver) -> None:
         )
         return json.dumps(document_errors(json.loads(generated)), separators=(",", ":"))
 
-    @app.get("/openapi.json", include_in_schema=False)
+    @app.get(OPENAPI_PATH, include_in_schema=False)
     def openapi_json():
         return Response(status_code=200, content_type="application/json", body=schema_json())
 
     app.enable_swagger(
-        path="/docs",
+        path=DOCS_PATH,
         title=TITLE,
         version=VERSION,
         description=DESCRIPTION,

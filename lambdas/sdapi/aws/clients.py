@@ -12,6 +12,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from sdapi.aws import snapstart
+
 _CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3},
     connect_timeout=3,
@@ -46,11 +48,5 @@ def reset() -> None:
 def recreate_after_snapshot_restore() -> bool:
     """Under Lambda SnapStart, forget every client made before the snapshot once the environment is
     restored (their connections and credentials belong to the snapshotted environment); they are made again
-    on first use. The hook library ships with Lambda's Python runtimes; elsewhere this does nothing and
-    returns False."""
-    try:
-        from snapshot_restore_py import register_after_restore
-    except ImportError:
-        return False
-    register_after_restore(reset)
-    return True
+    on first use. Off Lambda this does nothing and returns False (`sdapi.aws.snapstart`)."""
+    return snapstart.after_restore(reset)
