@@ -28,16 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT)]
 
-FAKE_AWS = {
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-}
+from bench.fake_aws import fake_aws_env, use_fake_aws  # noqa: E402
 
 
 def settings_env() -> dict[str, str]:
@@ -51,8 +42,7 @@ def settings_env() -> dict[str, str]:
 
 
 def cold_imports(runs: int, module: str = "sdapi.handlers.api") -> dict[str, object]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    env.update(FAKE_AWS)
+    env = fake_aws_env(os.environ)
     env.update(settings_env())
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "lambdas"), str(ROOT)])
     code = (
@@ -130,9 +120,7 @@ def event(method: str, path: str, key: str, body: object | None = None) -> dict:
 
 
 def requests_bench(n: int) -> dict[str, object]:
-    os.environ.update(FAKE_AWS)
-    for name in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL")]:
-        del os.environ[name]
+    use_fake_aws()
     os.environ.update(settings_env())
     from moto import mock_aws
 

@@ -21,6 +21,7 @@ import os
 import random
 import signal
 import statistics
+import sys
 import threading
 import time
 import urllib.error
@@ -29,6 +30,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT)]
+
+from local.container_process import server_pid  # noqa: E402
 
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT"}
 COUNTED = {"COMPLETED": "completed", "FAILED": "failed", "CANCELLED": "cancelled", "TIMED_OUT": "timed_out"}
@@ -244,18 +250,10 @@ def local_server_kill(stack_pid: int) -> Callable[[], int | None]:
     """A `kill_server` for a local stack process: SIGKILL its `inference_container serve` child."""
 
     def kill() -> int | None:
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == stack_pid and "inference_container serve" in cmdline:
-                os.kill(int(entry.name), signal.SIGKILL)
-                return int(entry.name)
-        return None
+        pid = server_pid(stack_pid)
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+        return pid
 
     return kill
 

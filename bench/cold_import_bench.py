@@ -47,11 +47,10 @@ EXPECTED_STATUS = {"baseline": 200}
 
 
 def environment() -> dict[str, str]:
-    sys.path.insert(0, str(ROOT / "bench"))
-    from api_bench import FAKE_AWS, settings_env
+    from bench.api_bench import settings_env
+    from bench.fake_aws import fake_aws_env
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    env.update(FAKE_AWS)
+    env = fake_aws_env(os.environ)
     env.update(settings_env())
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "lambdas"), str(ROOT)])
     env["PYTHONDONTWRITEBYTECODE"] = "1"

@@ -33,14 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT)]
 
-FAKE_AWS = {
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-}
+from bench.fake_aws import use_fake_aws  # noqa: E402
 
 
 def percentile(ordered: list[float], p: float) -> float:
@@ -78,7 +71,7 @@ def job_item(job_id: str, now: float) -> dict:
 
 def one_mode(mode: str, jobs: int, writers: int, readers: int) -> dict:
     """Run in a fresh interpreter: start a moto server in `mode`, write and read, return the figures."""
-    os.environ.update(FAKE_AWS)
+    use_fake_aws()  # then the moto server's endpoint
     from local import moto_transactions
     from local.moto_server import MotoServer
 

@@ -33,16 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "lambdas"), str(ROOT)]
 
-FAKE_AWS = {
-    "AWS_ACCESS_KEY_ID": "bench",
-    "AWS_SECRET_ACCESS_KEY": "bench",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": "ERROR",
-}
+from bench.fake_aws import use_fake_aws  # noqa: E402
 
 
 class Receiver(ThreadingHTTPServer):
@@ -80,9 +71,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run(deliveries: int, latency_runs: int) -> dict[str, Any]:
-    os.environ.update(FAKE_AWS)
-    for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
-        del os.environ[name]
+    use_fake_aws(log_level="ERROR")
     import boto3
     from moto import mock_aws
 
@@ -119,8 +108,8 @@ def run(deliveries: int, latency_runs: int) -> dict[str, Any]:
         os.environ.update(res.env)
         from sdapi.handlers import completion, events, webhooks
 
-        events.router.cache_clear()
-        webhooks.dispatcher.cache_clear()
+        events.wiring.reset()  # built again from this environment on the first invocation
+        webhooks.wiring.reset()
         key = create_key(KeysTable(res.keys_table), owner="bench")
         table = JobsTable(res.jobs_table)
         service = JobService(
@@ -151,22 +140,13 @@ def run(deliveries: int, latency_runs: int) -> dict[str, Any]:
             )
 
         def sqs_records(bodies: list[str], ids: list[str] | None = None) -> dict[str, Any]:
-            return {
-                "Records": [
-                    {
-                        "messageId": ids[i] if ids else f"m{i}",
-                        "receiptHandle": f"r{i}",
-                        "body": body,
-                        "attributes": {"ApproximateReceiveCount": "1"},
-                        "messageAttributes": {},
-                        "md5OfBody": "",
-                        "eventSource": "aws:sqs",
-                        "eventSourceARN": queue_arn,
-                        "awsRegion": "us-east-1",
-                    }
-                    for i, body in enumerate(bodies)
-                ]
-            }
+            from tests.lambda_events import sqs_event  # SQS records as Lambda builds them
+
+            messages = [
+                {"MessageId": ids[i] if ids else f"m{i}", "ReceiptHandle": f"r{i}", "Body": body}
+                for i, body in enumerate(bodies)
+            ]
+            return sqs_event(queue_arn, messages)
 
         # -- latency: completion notification → webhook at the receiver ---------------------------------
         streams = boto3.client(
@@ -273,7 +253,7 @@ def run(deliveries: int, latency_runs: int) -> dict[str, Any]:
             store=NoStore(),
             queue=None,
             secrets=type("S", (), {"secret_for": lambda self, k: key.webhook_secret})(),
-            render=webhooks.dispatcher().render,
+            render=webhooks.wiring().render,
             send=GuardedSender(res.settings),
             max_attempts=8,
             window_s=3600,

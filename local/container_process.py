@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from pathlib import Path
 
 log = logging.getLogger("local.container")
 
@@ -30,6 +31,23 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+
+
+def server_pid(stack_pid: int) -> int | None:
+    """The pid of the inference server (`python -m inference_container serve`) that the local stack process
+    `stack_pid` runs as its child, read from /proc (Linux); None when it has none now."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state, past the command name
+        if parent == stack_pid and "inference_container serve" in cmdline:
+            return int(entry.name)
+    return None
 
 
 class ContainerProcess:

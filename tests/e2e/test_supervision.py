@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from tests.e2e.conftest import server_pid
+from local.container_process import server_pid
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ def job(stack, job_id: str) -> dict:
 def test_a_killed_inference_server_fails_its_job_with_a_reason_and_the_next_job_succeeds(stack):
     running = submit(stack, SLOW)
     stack.wait(lambda: job(stack, running), lambda b: b["progress"]["step"] > 0 or b["state"] in TERMINAL)
-    pid = server_pid(stack)
+    pid = server_pid(stack.pid)
     assert pid is not None, stack.log_tail()
 
     os.kill(pid, signal.SIGKILL)
@@ -45,4 +45,4 @@ def test_a_killed_inference_server_fails_its_job_with_a_reason_and_the_next_job_
     after = submit(stack, QUICK)
     done = stack.wait(lambda: job(stack, after), lambda b: b["state"] in TERMINAL)
     assert done["state"] == "COMPLETED", done
-    assert server_pid(stack) not in (None, pid), "a new server process"
+    assert server_pid(stack.pid) not in (None, pid), "a new server process"
