@@ -6,22 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+Hook = Callable[[], object]
 
-def before_snapshot(hook: Callable[[], object]) -> bool:
+
+def before_snapshot(hook: Hook) -> bool:
     """Run `hook` before SnapStart snapshots the initialised environment; whether it was registered."""
-    try:
-        from snapshot_restore_py import register_before_snapshot
-    except ImportError:
-        return False
-    register_before_snapshot(hook)
-    return True
+    return _register("register_before_snapshot", hook)
 
 
-def after_restore(hook: Callable[[], object]) -> bool:
+def after_restore(hook: Hook) -> bool:
     """Run `hook` when an environment is restored from the snapshot; whether it was registered."""
+    return _register("register_after_restore", hook)
+
+
+def _register(registrar: str, hook: Hook) -> bool:
     try:
-        from snapshot_restore_py import register_after_restore
+        import snapshot_restore_py
     except ImportError:
         return False
-    register_after_restore(hook)
+    getattr(snapshot_restore_py, registrar)(hook)
     return True
