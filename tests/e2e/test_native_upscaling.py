@@ -63,3 +63,24 @@ def test_a_native_hires_job_with_an_unknown_upscaler_is_a_400_naming_it(stack):
 
     assert answer.status_code == 400, answer.text
     assert [f["field"] for f in answer.json()["error"]["fields"]] == ["hires.upscaler"]
+
+
+def test_a_native_extras_job_upscales_and_restores_the_input_image(stack, png_b64):
+    # given a 96x128 image, a 2x tiny-ESRGAN upscale and GFPGAN at half visibility, nothing generated
+    request = {
+        "task": "extras",
+        "init_images": [png_b64],
+        "extras": {
+            "upscale": {"upscaler": "ESRGAN_4x", "scale": 2},
+            "face_restoration": {"gfpgan_visibility": 0.5},
+        },
+    }
+
+    # when it is submitted and polled until done
+    answer = stack.post("/v1/jobs", request)
+    assert answer.status_code == 202, answer.text
+    view = finished(stack, answer.json()["id"])
+
+    # then the image is twice the size
+    assert view["state"] == "COMPLETED", view
+    assert size_of(view["images"][0]) == (192, 256)

@@ -78,9 +78,11 @@ def test_a_hires_schedule_alone_keeps_the_first_pass_sampler():
         ({"hires": {"height": 5000}}, "hires.height"),
         ({"hires": {}, "init_images": ["AAAA"]}, "hires"),
         ({"denoising_strength": 0.5}, "denoising_strength"),
+        ({"resize_mode": "crop_and_resize"}, "resize_mode"),
+        ({"face_restorer": "CodeFormer"}, "face_restorer"),
     ],
 )
-def test_bad_hires_requests_name_the_native_field(fields, field):
+def test_fields_without_effect_on_a_txt2img_name_the_native_field(fields, field):
     assert refused(model=SD15, **fields) == [field]
 
 

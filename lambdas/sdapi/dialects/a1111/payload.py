@@ -105,6 +105,7 @@ def payload_to_job(payload: A1111Request, ctx: SubmitContext, routing: Routing |
     task = _task(routing.task, img2img, mask is not None)
     if task != Task.TXT2IMG and not init_images:
         raise InvalidRequest.field("init_images", f"{task} needs at least one init image")
+    hires = _hires(payload) if task == Task.TXT2IMG else None
     return build_job(
         ctx,
         base64=routing.base64,
@@ -119,13 +120,13 @@ def payload_to_job(payload: A1111Request, ctx: SubmitContext, routing: Routing |
         resize_mode=_resize_mode(payload),
         mask=mask,
         denoising_strength=payload.denoising_strength if task != Task.TXT2IMG else None,
-        hires=_hires(payload) if task == Task.TXT2IMG else None,
+        hires=hires,
         styles=tuple(Style(name=name) for name in payload.styles or ()),
         webhook=routing.webhook,
         timeouts=routing.timeouts or Timeouts(),
         context=routing.context,
         **overrides.job_fields(),
-        **_generation(payload, ctx, overrides),
+        **_generation(payload, ctx, overrides, hires),
     )
 
 
@@ -192,11 +193,13 @@ def _task(named: Task | None, img2img: bool, masked: bool) -> Task:
     return Task.INPAINT if task == Task.IMG2IMG and masked else task
 
 
-def _generation(payload: A1111Request, ctx: SubmitContext, overrides: Overrides) -> dict[str, Any]:
+def _generation(
+    payload: A1111Request, ctx: SubmitContext, overrides: Overrides, hires: Hires | None
+) -> dict[str, Any]:
     """The job fields read straight from the payload (prompt, size, sampling, seeds, batch, echo)."""
     sampler, scheduler = resolve_sampler(payload.sampler_name or payload.sampler_index, payload.scheduler)
     return {
-        **_sampler_knobs(payload, sampler, overrides),
+        **_sampler_knobs(payload, sampler, overrides, hires),
         "prompt": payload.prompt or "",
         "negative_prompt": payload.negative_prompt or "",
         "width": payload.width,
@@ -230,7 +233,9 @@ def refuse_unsupported(payload: A1111Request) -> None:
     refuse_declared(payload)
 
 
-def _sampler_knobs(payload: A1111Request, sampler: str, overrides: Overrides) -> dict[str, float]:
+def _sampler_knobs(
+    payload: A1111Request, sampler: str, overrides: Overrides, hires: Hires | None
+) -> dict[str, float]:
     """The sampler knobs the job carries (`knob_fields`): for the first pass and hires fix's second."""
     eta = payload.eta
     if eta is None:
@@ -242,7 +247,6 @@ def _sampler_knobs(payload: A1111Request, sampler: str, overrides: Overrides) ->
         "s_tmax": payload.s_tmax,
         "s_noise": payload.s_noise,
     }
-    hires = _hires(payload)
     return knob_fields(values, sampler, second_pass=hires.sampler if hires else None)
 
 

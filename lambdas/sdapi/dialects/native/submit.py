@@ -119,6 +119,15 @@ def _refuse_generation_fields(request: JobRequest) -> None:
             raise InvalidRequest.field(name, "has no effect on an extras job (it generates nothing)")
 
 
+def _refuse_without_effect(request: JobRequest, task: Task) -> None:
+    """Fields that only count beside another one: refused (400 naming them) without it."""
+    sent = request.model_fields_set
+    if task == Task.TXT2IMG and "resize_mode" in sent:
+        raise InvalidRequest.field("resize_mode", "is for img2img / inpaint (how init_images fit the size)")
+    if request.face_restorer is not None and not request.restore_faces:
+        raise InvalidRequest.field("face_restorer", "applies only with restore_faces")
+
+
 def _generation(
     request: JobRequest, ctx: SubmitContext, task: Task, mask: Mask | None, pool: Pool
 ) -> dict[str, Any]:
@@ -136,6 +145,7 @@ def _generation(
         )
     if task != Task.TXT2IMG and denoise is None:
         denoise = DEFAULT_DENOISING_STRENGTH
+    _refuse_without_effect(request, task)
     knobs = knob_fields(
         {knob: getattr(request, knob) for knob in KNOBS},
         first[0],
