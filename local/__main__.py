@@ -64,7 +64,8 @@ def banner(stack: LocalStack) -> str:
         [
             "",
             "  Stable Diffusion API — local stack",
-            f"  base URL        {url}",
+            f"  base URL        {url}   (API Gateway REST's limits: 29 s, 10 MB)",
+            f"  long-wait URL   {stack.sync_url}   (the function URL: synchronous A1111 / RunPod calls)",
             f"  Swagger UI      {url}/docs   (OpenAPI: {url}/openapi.json)",
             f"  dev API key     {key}",
             f"  webhook secret  {stack.webhook_secret}",
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     started.set()
     print(banner(stack), flush=True)
-    log.info("ready at %s", stack.base_url)
+    log.info("ready at %s (long-wait URL %s)", stack.base_url, stack.sync_url)
     try:
         while not stop.wait(0.5):  # the supervisor restarts the inference server, the emulator, the pollers
             pass

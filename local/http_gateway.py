@@ -1,6 +1,12 @@
 """An HTTP server that does what API Gateway (REST API, Lambda proxy integration) does for the api Lambda:
 each request becomes a v1 proxy event, the unchanged handler answers, and the proxy result (statusCode,
-headers, multiValueHeaders, body, isBase64Encoded) becomes the HTTP response.
+headers, multiValueHeaders, body, isBase64Encoded) becomes the HTTP response. With `FUNCTION_URL` events it
+does what a Lambda function URL does instead (payload format 2.0, for the long-wait function).
+
+It enforces the deployed limits (`GatewayLimits`): API Gateway REST answers 413 `{"message": "Request Too
+Long"}` for a body over 10 MB and 504 `{"message": "Endpoint request timed out"}` when the integration has
+not answered in 29 s (the function keeps running, as Lambda does); a function URL takes at most Lambda's
+6 MB payload and stops waiting at the function's timeout.
 
 Like Lambda, each execution environment handles one event at a time: the handler runs in a pool of worker
 processes (`workers`, default 4), each of which imported it once ("cold start"). This matters: handler
@@ -13,15 +19,19 @@ from __future__ import annotations
 
 import base64
 import importlib
+import json
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -35,6 +45,55 @@ log = logging.getLogger("local.api")
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded", "+json")
+
+REST = "rest"
+"""API Gateway REST proxy events (payload 1.0)."""
+FUNCTION_URL = "function-url"
+"""Lambda function URL events (payload 2.0)."""
+
+API_GATEWAY_TIMEOUT_S = 29.0
+"""API Gateway's REST integration timeout (the default and, without a quota raise, the most)."""
+API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024
+"""API Gateway's REST request payload limit."""
+LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024
+"""A synchronous Lambda invocation's payload limit: a function URL's request limit."""
+
+
+@dataclass(frozen=True)
+class GatewayLimits:
+    """What the front door enforces before and around the function: the largest request body, and how long
+    it waits for the function's answer (None: as long as the function runs)."""
+
+    max_body_bytes: int
+    timeout_s: float | None
+    timeout_status: int
+    timeout_body: str
+    too_large_body: str
+
+
+def rest_limits(
+    timeout_s: float = API_GATEWAY_TIMEOUT_S, max_body_bytes: int = API_GATEWAY_MAX_BODY_BYTES
+) -> GatewayLimits:
+    """API Gateway REST's limits and its own answers to them (gateway responses INTEGRATION_TIMEOUT and
+    REQUEST_TOO_LARGE)."""
+    return GatewayLimits(
+        max_body_bytes=max_body_bytes,
+        timeout_s=timeout_s,
+        timeout_status=504,
+        timeout_body=json.dumps({"message": "Endpoint request timed out"}),
+        too_large_body=json.dumps({"message": "Request Too Long"}),
+    )
+
+
+def function_url_limits(timeout_s: float) -> GatewayLimits:
+    """A function URL's limits: Lambda's 6 MB payload, and the function's own timeout."""
+    return GatewayLimits(
+        max_body_bytes=LAMBDA_PAYLOAD_BYTES,
+        timeout_s=timeout_s,
+        timeout_status=502,
+        timeout_body=json.dumps({"message": "Internal Server Error"}),
+        too_large_body=json.dumps({"message": "Request must be smaller than 6291456 bytes"}),
+    )
 
 
 def build_proxy_event(
@@ -127,13 +186,88 @@ def build_proxy_event(
     }
 
 
+def build_function_url_event(
+    *,
+    method: str,
+    raw_path: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    source_ip: str,
+    domain_name: str,
+    account_id: str = "123456789012",
+) -> dict[str, Any]:
+    """The Lambda function URL (payload format 2.0) event for one request: header names in lower case,
+    repeated headers and query parameters joined with commas, cookies apart."""
+    split = urlsplit(raw_path)
+    path = split.path or "/"
+    joined: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == "cookie":
+            cookies += [c.strip() for c in value.split(";") if c.strip()]
+            continue
+        joined[lowered] = f"{joined[lowered]},{value}" if lowered in joined else value
+    query: dict[str, str] = {}
+    for name, value in parse_qsl(split.query, keep_blank_values=True):
+        query[name] = f"{query[name]},{value}" if name in query else value
+    content_type = joined.get("content-type", "")
+    is_text = not content_type or any(marker in content_type.lower() for marker in _TEXT_TYPES)
+    text_body: str | None
+    if not body:
+        text_body, encoded = None, False
+    elif is_text:
+        try:
+            text_body, encoded = body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            text_body, encoded = base64.b64encode(body).decode(), True
+    else:
+        text_body, encoded = base64.b64encode(body).decode(), True
+    now = time.time()
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": split.query,
+        "headers": joined,
+        "requestContext": {
+            "accountId": account_id,
+            "apiId": "local",
+            "domainName": domain_name,
+            "domainPrefix": domain_name.split(".", 1)[0],
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": joined.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": datetime.fromtimestamp(now, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": encoded,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = query
+    if text_body is not None:
+        event["body"] = text_body
+    return event
+
+
 _worker_handler: Handler | None = None
 
 
-def _worker_init(handler_path: str) -> None:
-    """Runs once in each worker process: import the handler (its cold start)."""
+def _worker_init(handler_path: str, env: Mapping[str, str]) -> None:
+    """Runs once in each worker process: the function's own environment, then import the handler (its cold
+    start)."""
     global _worker_handler
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops the pool
+    os.environ.update(env)
     module, _, name = handler_path.partition(":")
     _worker_handler = getattr(importlib.import_module(module), name or "handler")
 
@@ -151,7 +285,9 @@ class HttpGateway:
     """Serves a Lambda proxy handler on 127.0.0.1:`port`.
 
     `handler_path` ("module:function") runs in `workers` processes that inherit this process's environment
-    (set it before `start`); with `handler` instead, it is called in this process, one request at a time.
+    (set it before `start`) plus `env`, the function's own variables; with `handler` instead, it is called
+    in this process, one request at a time. `events` is `REST` or `FUNCTION_URL`; `limits` what the door
+    enforces (default: API Gateway REST's); `timeout_s` is the function's own timeout (Lambda's context).
     """
 
     def __init__(
@@ -163,6 +299,9 @@ class HttpGateway:
         stage: str = "local",
         timeout_s: float = 29.0,
         function_name: str = "sdapi-api",
+        events: str = REST,
+        limits: GatewayLimits | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         if (handler_path is None) == (handler is None):
             raise ValueError("give exactly one of handler_path and handler")
@@ -175,6 +314,9 @@ class HttpGateway:
         self.stage = stage
         self.timeout_s = timeout_s
         self.function_name = function_name
+        self.events = events
+        self.limits = limits or rest_limits()
+        self._env = dict(env or {})
         self._server: ThreadedServer | None = None
         self.url = ""
 
@@ -183,7 +325,7 @@ class HttpGateway:
             max_workers=self._workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_init,
-            initargs=(self._handler_path,),
+            initargs=(self._handler_path, self._env),
         )
 
     def warm(self) -> None:
@@ -218,7 +360,51 @@ class HttpGateway:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
 
+    def build_event(
+        self,
+        *,
+        method: str,
+        raw_path: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        source_ip: str,
+        host: str,
+    ) -> dict[str, Any]:
+        """The event this gateway's function receives for one request."""
+        if self.events == FUNCTION_URL:
+            return build_function_url_event(
+                method=method,
+                raw_path=raw_path,
+                headers=headers,
+                body=body,
+                source_ip=source_ip,
+                domain_name=host,
+            )
+        return build_proxy_event(
+            method=method,
+            raw_path=raw_path,
+            headers=headers,
+            body=body,
+            source_ip=source_ip,
+            domain_name=host,
+            stage=self.stage,
+        )
+
+    def timed_out(self) -> dict[str, Any]:
+        """The door's own answer when the function has not answered within `limits.timeout_s`."""
+        return self._own_answer(self.limits.timeout_status, self.limits.timeout_body)
+
+    def too_large(self) -> dict[str, Any]:
+        """The door's own answer to a body over `limits.max_body_bytes` (the function is not invoked)."""
+        return self._own_answer(413, self.limits.too_large_body)
+
+    @staticmethod
+    def _own_answer(status: int, body: str) -> dict[str, Any]:
+        return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": body}
+
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The function's answer; FutureTimeout when it has not answered within `limits.timeout_s` (the
+        function goes on running, as Lambda's does when API Gateway gives up)."""
         if self._handler is not None:
             with self._inline_lock:
                 return self._handler(event, LambdaContext(self.function_name, timeout_s=self.timeout_s))
@@ -227,7 +413,8 @@ class HttpGateway:
                 self._pool = self._new_pool()
             pool = self._pool
         try:
-            return pool.submit(_worker_invoke, event, self.function_name, self.timeout_s).result()
+            future = pool.submit(_worker_invoke, event, self.function_name, self.timeout_s)
+            return future.result(timeout=self.limits.timeout_s)
         except BrokenProcessPool:
             log.error("an api worker process died; starting fresh ones")
             with self._pool_lock:
@@ -257,19 +444,25 @@ class _RequestHandler(BaseHTTPRequestHandler):
             headers.append(("X-Forwarded-Port", str(self.server.server_address[1])))
         if "x-forwarded-for" not in lowered:
             headers.append(("X-Forwarded-For", self.client_address[0]))
-        event = build_proxy_event(
+        event = self.gateway.build_event(
             method=self.command,
             raw_path=self.path,
             headers=headers,
             body=body,
             source_ip=self.client_address[0],
-            domain_name=host,
-            stage=self.gateway.stage,
+            host=host,
         )
+        path = urlsplit(self.path).path
         try:
-            result = self.gateway.invoke(event)
+            if length > self.gateway.limits.max_body_bytes:
+                result = self.gateway.too_large()
+            else:
+                result = self.gateway.invoke(event)
+        except FutureTimeout:
+            log.warning("%s %s: no answer within %s s", self.command, path, self.gateway.limits.timeout_s)
+            result = self.gateway.timed_out()
         except Exception:
-            log.exception("api handler raised on %s %s", self.command, event["path"])
+            log.exception("api handler raised on %s %s", self.command, path)
             result = {
                 "statusCode": 502,
                 "headers": {"Content-Type": "application/json"},
@@ -279,7 +472,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         log.info(
             "%s %s -> %s (%.0f ms)",
             self.command,
-            event["path"],
+            path,
             result.get("statusCode"),
             (time.perf_counter() - started) * 1000,
         )
@@ -297,6 +490,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 if single is not None and str(value) == str(single):
                     continue
                 pairs.append((name, str(value)))
+        pairs += [("Set-Cookie", str(cookie)) for cookie in result.get("cookies") or ()]  # function URL
         self.send_response(status)
         skip = {"content-length", "transfer-encoding", "connection"}
         for name, value in pairs:

@@ -2,7 +2,8 @@
 (`AWS_ENDPOINT_URL`: moto in tests and `make local`). Idempotent: existing resources are reused.
 
 Jobs table (key `id`, GSI `by_deadline`, stream NEW_AND_OLD_IMAGES, TTL `expires_at`), keys table (key
-`key_hash`, GSI `by_key_id`), the bucket, SNS topics (inference success, inference error, job events), SQS
+`key_hash`, GSI `by_key_id`), rate table (key `counter`, TTL `expires_at`: the long-wait function's per-key
+throttle), the bucket, SNS topics (inference success, inference error, job events), SQS
 queues (completion + DLQ, subscribed to both inference topics; webhooks + DLQ).
 """
 
@@ -33,6 +34,10 @@ class ResourceNames:
     @property
     def keys_table(self) -> str:
         return f"{self.prefix}-keys"
+
+    @property
+    def rate_table(self) -> str:
+        return f"{self.prefix}-rate"
 
     @property
     def bucket(self) -> str:
@@ -74,6 +79,7 @@ class LocalResources:
     jobs_table: str
     jobs_stream_arn: str
     keys_table: str
+    rate_table: str
     bucket: str
     success_topic_arn: str
     error_topic_arn: str
@@ -108,6 +114,7 @@ def create_resources(
     ddb = session.client("dynamodb")
     stream_arn = _jobs_table(ddb, jobs_table)
     _keys_table(ddb, keys_table)
+    _rate_table(ddb, names.rate_table)
     _bucket(session.client("s3"), bucket, session.region_name or "us-east-1")
     sns = session.client("sns")
     sqs = session.client("sqs")
@@ -133,6 +140,7 @@ def create_resources(
         jobs_table=jobs_table,
         jobs_stream_arn=stream_arn,
         keys_table=keys_table,
+        rate_table=names.rate_table,
         bucket=bucket,
         success_topic_arn=success,
         error_topic_arn=error,
@@ -203,6 +211,23 @@ def _keys_table(ddb: Any, name: str) -> None:
             ],
         )
         ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+
+
+def _rate_table(ddb: Any, name: str) -> None:
+    try:
+        ddb.create_table(
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": I.RATE_TABLE_KEY, "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": I.RATE_TABLE_KEY, "KeyType": "HASH"}],
+        )
+        ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        ddb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": I.EXPIRES_AT}
+        )
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceInUseException":
             raise

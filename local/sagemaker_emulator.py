@@ -76,6 +76,9 @@ class EndpointConfig:
     account: str = "123456789012"
     server: ServerWatch | None = field(default=None, compare=False)
     """The model server process, when the emulator should wait for it (and tell a crash when it dies)."""
+    start_delay_s: float = 0.0
+    """Each invocation waits this long before the model server sees it (the job stays QUEUED): a stand-in
+    for an endpoint starting from zero (`SDAPI_LOCAL_INVOCATION_DELAY_S`)."""
 
 
 @dataclass
@@ -198,6 +201,8 @@ class _Endpoint:
             self._fail(
                 inv, 400, b"", f"ClientError: could not read the input location {inv.input_location}: {exc}"
             )
+            return
+        if self.config.start_delay_s and self._stopping.wait(self.config.start_delay_s):
             return
         if not self._await_server(inv):
             if not self._stopping.is_set():

@@ -41,6 +41,40 @@ class LocalEnvironment(EnvModel):
         default=0.5, ge=0, description="How often the inference server records progress, seconds."
     )
     local_log_level: str = Field(default="INFO", description="Log level of the stack's own loggers.")
+    sync_url_port: int = Field(
+        default=3001,
+        ge=0,
+        le=65535,
+        description="Port of the long-wait URL (the function URL's stand-in; 0: a free port).",
+    )
+    local_rest_timeout_s: float = Field(
+        default=29.0,
+        gt=0,
+        le=29.0,
+        description="The REST gateway's integration timeout: an answer not ready by then is API Gateway's "
+        '504 `{"message": "Endpoint request timed out"}` (deployed: 29 s).',
+    )
+    local_rest_max_body_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=10 * 1024 * 1024,
+        description="The REST gateway's request body limit: a larger body is API Gateway's 413 (deployed: "
+        "10 MB).",
+    )
+    local_sync_url_timeout_s: float = Field(
+        default=900.0,
+        gt=0,
+        le=900.0,
+        description="The long-wait function's timeout: its synchronous routes wait up to this less 3 s "
+        "(deployed: `sync_url_timeout_s`, 900 s).",
+    )
+    local_invocation_delay_s: float = Field(
+        default=0.0,
+        ge=0,
+        le=600,
+        description="The SageMaker emulator holds each invocation this long before the model server sees "
+        "it: a stand-in for an endpoint starting from zero (tests make slow jobs cheaply with it).",
+    )
 
     @property
     def cache(self) -> Path:

@@ -26,7 +26,7 @@ from typing import Any
 
 from inference_container.config import ContainerConfig
 from local.container_process import ContainerProcess
-from local.http_gateway import HttpGateway
+from local.http_gateway import FUNCTION_URL, HttpGateway, function_url_limits, rest_limits
 from local.models import ModelSetup, model_dir_models, tiny_models
 from local.moto_server import MotoServer
 from local.pollers import SqsPoller, StreamPoller, Timer
@@ -38,6 +38,8 @@ log = logging.getLogger("local")
 
 REGION = "us-east-1"
 ENDPOINT_PREFIX = "sdapi"
+API_TIMEOUT_S = 29.0
+"""The api function's timeout (infra/stack.py): what Lambda's context tells the REST path's routes."""
 
 
 def free_port() -> int:
@@ -63,6 +65,16 @@ class StackOptions:
     api_workers: int = 4
     dtype: str = "auto"
     progress_interval_s: float = 0.5
+    sync_url_port: int = 3001
+    sync_url_workers: int = 2
+    rest_timeout_s: float = 29.0
+    """API Gateway's integration timeout on the REST path (504 past it)."""
+    rest_max_body_bytes: int = 10 * 1024 * 1024
+    """API Gateway's request body limit on the REST path (413 past it)."""
+    sync_url_timeout_s: float = 900.0
+    """The long-wait function's timeout: its synchronous routes wait up to this less 3 s."""
+    invocation_delay_s: float = 0.0
+    """The SageMaker emulator's stand-in for a start from zero, per invocation."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> StackOptions:
@@ -78,6 +90,11 @@ class StackOptions:
             device=local.device,
             dtype=local.dtype,
             progress_interval_s=local.progress_interval_s,
+            sync_url_port=local.sync_url_port,
+            rest_timeout_s=local.local_rest_timeout_s,
+            rest_max_body_bytes=local.local_rest_max_body_bytes,
+            sync_url_timeout_s=local.local_sync_url_timeout_s,
+            invocation_delay_s=local.local_invocation_delay_s,
         )
 
 
@@ -88,11 +105,14 @@ class LocalStack:
         self.emulator: SageMakerEmulator | None = None
         self.container: ContainerProcess | None = None
         self.gateway: HttpGateway | None = None
+        self.sync_gateway: HttpGateway | None = None
         self.models: ModelSetup | None = None
         self.resources: Any = None
         self.api_key = ""
         self.webhook_secret = ""
         self.base_url = ""
+        self.sync_url = ""
+        """The long-wait URL (the function URL's stand-in): every route, synchronous ones waiting long."""
         self._loops: list[Any] = []
         self.supervisor: Supervisor | None = None
         self._stopped = threading.Event()
@@ -130,6 +150,7 @@ class LocalStack:
                     max_concurrency=pool.max_concurrency,
                     region=REGION,
                     server=self.container,
+                    start_delay_s=opts.invocation_delay_s,
                 )
                 for pool in catalog.pools
             ],
@@ -180,9 +201,25 @@ class LocalStack:
         for loop in self._loops:
             loop.start()
 
-        self.gateway = HttpGateway("sdapi.handlers.api:handler", workers=opts.api_workers)
+        self.gateway = HttpGateway(
+            "sdapi.handlers.api:handler",
+            workers=opts.api_workers,
+            timeout_s=API_TIMEOUT_S,
+            limits=rest_limits(opts.rest_timeout_s, opts.rest_max_body_bytes),
+        )
+        self.sync_gateway = HttpGateway(
+            "sdapi.handlers.sync_url:handler",
+            workers=opts.sync_url_workers,
+            timeout_s=opts.sync_url_timeout_s,
+            function_name="sdapi-sync",
+            events=FUNCTION_URL,
+            limits=function_url_limits(opts.sync_url_timeout_s),
+            env=self._sync_url_env(res),
+        )
         self.gateway.warm()
-        self.base_url = self.gateway.start(opts.port)
+        self.sync_gateway.warm()
+        self.sync_url = self.sync_gateway.start(opts.sync_url_port)
+        self.base_url = self.gateway.start(opts.port)  # last: its answering says the stack is ready
         self.supervisor = Supervisor([self.container, *self.emulator.children(), *self._loops])
         self.supervisor.start()
         return self
@@ -193,8 +230,9 @@ class LocalStack:
         self._stopped.set()
         if self.supervisor is not None:
             self.supervisor.stop()
-        if self.gateway is not None:
-            self.gateway.stop()
+        for gateway in (self.gateway, self.sync_gateway):
+            if gateway is not None:
+                gateway.stop()
         for loop in self._loops:
             loop.stop()
         if self.emulator is not None:
@@ -241,6 +279,17 @@ class LocalStack:
         env["POWERTOOLS_TRACE_DISABLED"] = "true"
         env["POWERTOOLS_METRICS_DISABLED"] = "true"
         return env
+
+    def _sync_url_env(self, res: Any) -> dict[str, str]:
+        """What the long-wait function's environment adds to the api function's (as infra sets it): its
+        synchronous wait bounded by its own timeout, and the per-key throttle's table."""
+        from sdapi.config import Settings
+
+        settings = Settings.from_env(dict(os.environ))
+        long_wait = settings.model_copy(
+            update={"sync_wait_s": self.options.sync_url_timeout_s, "rate_table": res.rate_table}
+        )
+        return long_wait.to_env()
 
     def _container_env(self, moto_url: str, port: int) -> dict[str, str]:
         assert self.models is not None

@@ -65,10 +65,23 @@ class Settings(EnvModel):
     events_topic_arn: str | None = Field(default=None, description="SDAPI_EVENTS_TOPIC_ARN")
     webhook_queue_url: str | None = Field(default=None, description="SDAPI_WEBHOOK_QUEUE_URL")
     presign_expiry_s: int = Field(default=3600, ge=60, le=604800, description="SDAPI_PRESIGN_EXPIRY_S")
-    sync_wait_s: float = Field(default=25.0, ge=0, le=900, description="SDAPI_SYNC_WAIT_S")
+    sync_wait_s: float = Field(
+        default=25.0,
+        ge=0,
+        le=900,
+        description="SDAPI_SYNC_WAIT_S: the longest a synchronous route waits (never past the invocation's "
+        "remaining time less 3 s); the long-wait function sets its own timeout here.",
+    )
     v3_wait_s: float = Field(
         default=2.0, ge=0, le=25, description="SDAPI_V3_WAIT_S: v3 waits this long, then answers processing."
     )
+    rate_table: str | None = Field(
+        default=None,
+        description="SDAPI_RATE_TABLE: per-key request counters; set on the long-wait function only (API "
+        "Gateway throttles the REST path), which then admits `key_rate_per_s` / `key_burst` per key.",
+    )
+    key_rate_per_s: float = Field(default=20.0, gt=0, le=10000, description="SDAPI_KEY_RATE_PER_S")
+    key_burst: int = Field(default=40, ge=1, le=5000, description="SDAPI_KEY_BURST")
     job_retention_days: int = Field(default=30, ge=1, description="SDAPI_JOB_RETENTION_DAYS")
     output_retention_days: int = Field(default=30, ge=1, description="SDAPI_OUTPUT_RETENTION_DAYS")
     allow_loopback_urls: bool = Field(

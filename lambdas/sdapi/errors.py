@@ -65,6 +65,13 @@ class PayloadTooLarge(DomainError):
     kind = "PayloadTooLarge"
 
 
+class TooManyRequests(DomainError):
+    """The caller's key sent more requests than its rate allows (the long-wait URL's per-key throttle)."""
+
+    status = 429
+    kind = "TooManyRequests"
+
+
 class UpstreamUnavailable(DomainError):
     """An AWS dependency (SageMaker, DynamoDB, S3) failed; the caller may retry.
 

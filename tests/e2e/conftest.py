@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ class Stack:
     log_path: Path
     pid: int = 0
     """Of the `python -m local` process."""
+    sync_url: str = ""
+    """The long-wait URL (the function URL's stand-in)."""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -86,17 +89,21 @@ def _answering(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
-    port = free_port()
+@contextmanager
+def local_stack(**settings: Any) -> Iterator[Stack]:
+    """A `python -m local` subprocess on free ports with the dev key fixed, loopback URLs allowed, and any
+    other `LocalEnvironment` settings given; stopped on exit."""
+    port, sync_port = free_port(), free_port()
     log_file = tempfile.NamedTemporaryFile(prefix="sdapi-local-", suffix=".log", delete=False)  # noqa: SIM115
     env = dict(os.environ)
     local = LocalEnvironment(
         port=port,
+        sync_url_port=sync_port,
         local_key=KEY,
         local_webhook_secret=WEBHOOK_SECRET,
         allow_loopback_urls=True,
         allow_http_urls=True,
+        **settings,
     )
     env.update(local.to_env(exclude_unset=True))
     env.update({"HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"})
@@ -114,6 +121,7 @@ def stack() -> Iterator[Stack]:
         webhook_secret=WEBHOOK_SECRET,
         log_path=Path(log_file.name),
         pid=proc.pid,
+        sync_url=f"http://127.0.0.1:{sync_port}",
     )
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -134,6 +142,12 @@ def stack() -> Iterator[Stack]:
             proc.kill()
             proc.wait(10)
         log_file.close()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    with local_stack() as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

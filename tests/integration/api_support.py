@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from local.http_gateway import build_proxy_event
+from local.http_gateway import FUNCTION_URL, REST, build_function_url_event, build_proxy_event
 from local.lambda_context import LambdaContext
 from sdapi.api.deps import Deps
 from sdapi.auth import Authenticator
@@ -23,6 +23,7 @@ from sdapi.aws.sagemaker import SageMaker, SageMakerRuntime
 from sdapi.config import Settings
 from sdapi.schema.job import JobState
 from sdapi.service.jobs import JobService
+from sdapi.throttle import KeyThrottle
 
 
 def png_bytes(size: tuple[int, int] = (16, 16), color: tuple[int, int, int] = (10, 200, 30)) -> bytes:
@@ -107,10 +108,11 @@ class Api:
     """Calls the real api Lambda entry point (`handlers.api.make_handler` around an `ApiFunction` over
     `service`) with API Gateway REST proxy events."""
 
-    def __init__(self, handler, key: str | None, service: JobService | None = None):
+    def __init__(self, handler, key: str | None, service: JobService | None = None, events: str = REST):
         self.handler = handler
         self.key = key
         self.service = service
+        self.events = events
 
     def call(
         self,
@@ -131,15 +133,18 @@ class Api:
             all_headers["x-api-key"] = key
         all_headers.update(headers or {})
         data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
-        event = build_proxy_event(
-            method=method,
-            raw_path=path,
-            headers=list(all_headers.items()),
-            body=data,
-            source_ip="127.0.0.1",
-            domain_name=host,
-            stage="prod",
-        )
+        request = {
+            "method": method,
+            "raw_path": path,
+            "headers": list(all_headers.items()),
+            "body": data,
+            "source_ip": "127.0.0.1",
+            "domain_name": host,
+        }
+        if self.events == FUNCTION_URL:
+            event = build_function_url_event(**request)
+        else:
+            event = build_proxy_event(**request, stage="prod")
         response = self.handler(event, LambdaContext("sdapi-api", timeout_s=time_left_s))
         text = response.get("body") or ""
         try:
@@ -152,9 +157,19 @@ class Api:
         return response["statusCode"], parsed, headers_out
 
 
-def api_for(settings: Settings, worker: Worker | None = None, key: str | None = None) -> Api:
+def api_for(
+    settings: Settings,
+    worker: Worker | None = None,
+    key: str | None = None,
+    *,
+    events: str = REST,
+    throttle: KeyThrottle | None = None,
+) -> Api:
     """The api handler over moto with `settings` injected (no environment, no module reload); `worker`
-    runs while a synchronous route waits."""
+    runs while a synchronous route waits. `events=FUNCTION_URL`: the long-wait function, which reads
+    function URL events (with its per-key `throttle`, if given)."""
+    from sdapi.api.app import FUNCTION_URL as URL_RESOLVER
+    from sdapi.api.app import REST as REST_RESOLVER
     from sdapi.api.app import ApiFunction
     from sdapi.handlers.api import make_handler
 
@@ -170,8 +185,10 @@ def api_for(settings: Settings, worker: Worker | None = None, key: str | None = 
         settings=settings,
         service=service,
         authenticator=Authenticator(KeysTable(settings.keys_table), cache_s=0),
+        throttle=throttle,
     )
-    return Api(make_handler(ApiFunction(deps)), key, service)
+    kind = URL_RESOLVER if events == FUNCTION_URL else REST_RESOLVER
+    return Api(make_handler(ApiFunction(deps, kind)), key, service, events)
 
 
 def settings_for(aws: Any, **overrides: Any) -> Settings:

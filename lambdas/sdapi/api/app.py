@@ -6,6 +6,10 @@ paths (`dialects.registry.routed_by`), on a resolver of their own: a process tha
 builds the RunPod or v3 routes. The documents are served by a resolver with every route, built in one fixed
 order when they are first asked for, so the OpenAPI document does not depend on which dialect was called
 first. Under SnapStart, `warm` builds all of it before the snapshot.
+
+The same routes serve two kinds of event: API Gateway REST proxy events (the api function, `REST`) and
+Lambda function URL events, payload format 2.0 (the long-wait function, `FUNCTION_URL`); Powertools'
+resolver of each kind reads its event and writes its response.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, LambdaFunctionUrlResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 
 from sdapi.api import body, errors, openapi
 from sdapi.api.deps import CONTEXT_KEY, TIME_LEFT_KEY, Deps
@@ -35,11 +40,22 @@ DOCUMENTS = "documents"
 BARE = "bare"
 """The resolver of every other path no dialect claims: `/ping`, and the 404 of an unknown route."""
 
+REST = APIGatewayRestResolver
+"""Behind API Gateway's REST API (v1 proxy events)."""
+FUNCTION_URL = LambdaFunctionUrlResolver
+"""Behind a Lambda function URL (payload format 2.0)."""
 
-def build_resolver(deps: Deps, dialects: tuple[Dialect, ...] = (), *, documents: bool = False):
-    """Return a resolver with the routes of `dialects`, the error handlers, /ping and, with `documents`,
-    the OpenAPI document and Swagger UI."""
-    app = APIGatewayRestResolver(enable_validation=True)
+
+def build_resolver(
+    deps: Deps,
+    dialects: tuple[Dialect, ...] = (),
+    *,
+    documents: bool = False,
+    kind: type[ApiGatewayResolver] = REST,
+) -> ApiGatewayResolver:
+    """Return a resolver of `kind` with the routes of `dialects`, the error handlers, /ping and, with
+    `documents`, the OpenAPI document and Swagger UI."""
+    app = kind(enable_validation=True)
     for dialect in dialects:
         app.include_router(import_module(ROUTES[dialect]).router)
     errors.register(app, deps.authenticator)
@@ -63,14 +79,16 @@ def resolver_key(path: str) -> Dialect | str:
 
 
 class ApiFunction:
-    """API Gateway REST proxy event → response, with `deps` injected into every route (`Wired`)."""
+    """Proxy event (REST, or function URL with `kind=FUNCTION_URL`) → response, with `deps` injected into
+    every route (`Wired`)."""
 
-    def __init__(self, deps: Deps):
+    def __init__(self, deps: Deps, kind: type[ApiGatewayResolver] = REST):
         self.deps = deps
-        self._resolvers: dict[Dialect | str, APIGatewayRestResolver] = {}
+        self.kind = kind
+        self._resolvers: dict[Dialect | str, ApiGatewayResolver] = {}
 
     def __call__(self, event: dict, context: Any) -> dict:
-        path = event.get("path") or "/"
+        path = event.get("path") or event.get("rawPath") or "/"
         limit = self.deps.settings.limits.max_body_bytes
         size = _body_size(event)
         if size > limit:
@@ -85,16 +103,16 @@ class ApiFunction:
         resolver.append_context(**{CONTEXT_KEY: self.deps, TIME_LEFT_KEY: _time_left(context)})
         return resolver.resolve(event, context)
 
-    def resolver(self, key: Dialect | str) -> APIGatewayRestResolver:
+    def resolver(self, key: Dialect | str) -> ApiGatewayResolver:
         """The resolver for `key` (`resolver_key`), built the first time it is needed."""
         found = self._resolvers.get(key)
         if found is None:
             if key == DOCUMENTS:
-                found = build_resolver(self.deps, tuple(ROUTES), documents=True)
+                found = build_resolver(self.deps, tuple(ROUTES), documents=True, kind=self.kind)
             elif key == BARE:
-                found = build_resolver(self.deps)
+                found = build_resolver(self.deps, kind=self.kind)
             else:
-                found = build_resolver(self.deps, (key,))
+                found = build_resolver(self.deps, (key,), kind=self.kind)
             self._resolvers[key] = found
         return found
 

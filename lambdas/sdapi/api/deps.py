@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.request import Request
 from sdapi.auth import Authenticator
 from sdapi.config import Settings
 from sdapi.service.jobs import JobService
+from sdapi.throttle import KeyRate, KeyThrottle
 from sdapi.urlguard import UrlPolicy
 
 CONTEXT_KEY = "sdapi_deps"
@@ -31,6 +32,8 @@ class Deps:
     settings: Settings
     service: JobService
     authenticator: Authenticator
+    throttle: KeyThrottle | None = None
+    """Per-key request rate, on the long-wait function only (API Gateway throttles the REST path)."""
 
     @property
     def url_policy(self) -> UrlPolicy:
@@ -43,6 +46,7 @@ class Deps:
         from sdapi.aws.bucket import Bucket
         from sdapi.aws.jobs_table import JobsTable
         from sdapi.aws.keys_table import KeysTable
+        from sdapi.aws.rate_table import RateTable
         from sdapi.aws.sagemaker import SageMaker, SageMakerRuntime
 
         service = JobService(
@@ -52,8 +56,15 @@ class Deps:
             SageMakerRuntime(settings.bucket),
             SageMaker(),
         )
+        throttle = None
+        if settings.rate_table:
+            rate = KeyRate(rate_per_s=settings.key_rate_per_s, burst=settings.key_burst)
+            throttle = KeyThrottle(RateTable(settings.rate_table), rate)
         return cls(
-            settings=settings, service=service, authenticator=Authenticator(KeysTable(settings.keys_table))
+            settings=settings,
+            service=service,
+            authenticator=Authenticator(KeysTable(settings.keys_table)),
+            throttle=throttle,
         )
 
 

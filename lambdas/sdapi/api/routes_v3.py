@@ -83,6 +83,7 @@ def _fetch_url(request: Request, job_id: str) -> str:
     event = request.resolved_event
     host = event.get_header_value("host", default_value="localhost", case_sensitive=False)
     scheme = event.get_header_value("x-forwarded-proto", default_value="https", case_sensitive=False)
-    requested = event.request_context.path or event.path
+    # REST: the request context's path includes the stage or mapping; a function URL has none.
+    requested = getattr(event.request_context, "path", None) or event.path
     base = requested[: -len(event.path)] if requested.endswith(event.path) else ""
     return f"{scheme}://{host}{base}/api/v3/fetch/{job_id}"

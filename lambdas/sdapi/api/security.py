@@ -29,8 +29,12 @@ def principal_for(authenticator: Authenticator, event: Any) -> Principal:
 
 
 def caller(request: Request, deps: Wired) -> Principal:
-    """Route dependency: the authenticated principal (Unauthorized → 401 in the route's dialect)."""
-    return principal_for(deps.authenticator, request.resolved_event)
+    """Route dependency: the authenticated principal (Unauthorized → 401 in the route's dialect), counted
+    against its key's rate where this function throttles per key (TooManyRequests → 429)."""
+    principal = principal_for(deps.authenticator, request.resolved_event)
+    if deps.throttle is not None:
+        deps.throttle.admit(principal.key_id)
+    return principal
 
 
 Caller = Annotated[Principal, Depends(caller)]

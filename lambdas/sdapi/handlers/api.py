@@ -31,11 +31,11 @@ logger = Logger(service="sdapi-api")
 Handler = Callable[[dict, Any], dict]
 
 
-def make_handler(function: Handler) -> Handler:
+def make_handler(function: Handler, correlation_path: str = correlation_paths.API_GATEWAY_REST) -> Handler:
     """Return the Lambda entry point around `function`, with the request's correlation id in the logs."""
 
     # log_event=False: events carry Authorization headers and v3 body keys, which must never reach the logs.
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+    @logger.inject_lambda_context(correlation_id_path=correlation_path, log_event=False)
     def entry(event: dict, context: Any) -> dict:
         return function(event, context)
 

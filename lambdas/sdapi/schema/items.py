@@ -66,3 +66,7 @@ def options_id(key_id: str) -> str:
 # Keys table: partition key `key_hash` (S, hex SHA-256 of the key); GSI `by_key_id` on `key_id`.
 KEYS_TABLE_KEY = "key_hash"
 KEY_ID_INDEX = "by_key_id"
+
+# Rate table (the long-wait URL's per-key throttle, `sdapi.throttle`): partition key `counter` (S,
+# `{key_id}#{window}`), number `hits`, TTL on `expires_at`.
+RATE_TABLE_KEY = "counter"
