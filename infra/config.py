@@ -180,7 +180,26 @@ class DeployConfig(BaseModel):
     async_retention_days: int = Field(default=7, ge=1)
     job_retention_days: int = Field(default=30, ge=1)
     presign_expiry_s: int = Field(default=3600, ge=60, le=604800)
-    sync_wait_s: float = Field(default=25.0, ge=0, le=28)
+    sync_wait_s: float = Field(
+        default=25.0,
+        ge=0,
+        le=28,
+        description="Longest wait of a synchronous route on the REST API (under API Gateway's 29 s).",
+    )
+    sync_url_timeout_s: int = Field(
+        default=900,
+        ge=30,
+        le=900,
+        description="Timeout of the long-wait function behind the `SyncUrl` function URL: its synchronous "
+        "routes wait up to this less 3 s.",
+    )
+    sync_url_reserved_concurrency: int | None = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Reserved concurrency of the long-wait function: at most this many requests on the "
+        "`SyncUrl` at once (further ones are throttled with 429); null: none.",
+    )
     cold_start_s: int = Field(
         default=480, ge=0, le=3600, description="Expected scale-from-zero time for wait estimates."
     )

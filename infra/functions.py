@@ -28,6 +28,7 @@ HANDLERS = {
     "events": "sdapi.handlers.events.handler",
     "webhooks": "sdapi.handlers.webhooks.handler",
     "sweeper": "sdapi.handlers.sweeper.handler",
+    "sync": "sdapi.handlers.sync_url.handler",
 }
 
 

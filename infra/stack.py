@@ -12,6 +12,7 @@ from infra.config import ConfigError, DeployConfig, camel
 from infra.egress import PrivateEgress
 from infra.functions import Runtime
 from infra.inference import InferencePool, container_image, endpoint_arn, model_data_url
+from infra.long_wait import LongWaitUrl
 from infra.monitoring import Monitoring
 from infra.notifications import Completion, JobEvents, Sweeper, Topics, Webhooks
 from infra.storage import ASYNC_FAILURE, ASYNC_OUTPUT, INPUTS, OUTPUTS, UPLOADS, Storage
@@ -114,6 +115,8 @@ class SdapiStack(Stack):
             "webhooks": runtime.function(self, "webhooks", timeout=Duration.seconds(120)),
             "sweeper": runtime.function(self, "sweeper", timeout=Duration.seconds(60)),
         }
+        self.long_wait = LongWaitUrl(self, "LongWait", config=config, runtime=runtime)
+        self.functions["sync"] = self.long_wait.function
         self._grant()
 
         self.completion = Completion(
@@ -152,22 +155,22 @@ class SdapiStack(Stack):
         endpoints = [endpoint_arn(self, self.config.endpoint_name(p)) for p in self.config.pools]
         f = self.functions
 
-        api = f["api"]
-        api.allow(
-            [
-                "dynamodb:GetItem",
-                "dynamodb:PutItem",
-                "dynamodb:UpdateItem",
-                "dynamodb:BatchGetItem",
-            ],
-            [jobs],
-        )
-        api.allow(["dynamodb:Query"], [deadline_index])
-        api.allow(["dynamodb:GetItem"], [keys])
-        api.allow_objects(["s3:PutObject"], s, [INPUTS, UPLOADS])
-        api.allow_objects(["s3:GetObject"], s, [INPUTS, OUTPUTS, UPLOADS])
-        api.allow_missing_objects_seen(s)  # expired input/outputs, no upload
-        api.allow(["sagemaker:InvokeEndpointAsync", "sagemaker:DescribeEndpoint"], endpoints)
+        for api in (f["api"], f["sync"]):  # the same routes, REST and long-wait
+            api.allow(
+                [
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:BatchGetItem",
+                ],
+                [jobs],
+            )
+            api.allow(["dynamodb:Query"], [deadline_index])
+            api.allow(["dynamodb:GetItem"], [keys])
+            api.allow_objects(["s3:PutObject"], s, [INPUTS, UPLOADS])
+            api.allow_objects(["s3:GetObject"], s, [INPUTS, OUTPUTS, UPLOADS])
+            api.allow_missing_objects_seen(s)  # expired input/outputs, no upload
+            api.allow(["sagemaker:InvokeEndpointAsync", "sagemaker:DescribeEndpoint"], endpoints)
 
         completion = f["completion"]
         completion.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [jobs])
@@ -204,6 +207,15 @@ class SdapiStack(Stack):
             CfnOutput(self, name, value=value, description=description)
 
         output("ApiUrl", self.api.url, "Base URL of the API (stage v1)")
+        if self.long_wait.url is not None:
+            CfnOutput(
+                self,
+                "SyncUrl",
+                value=self.long_wait.url,
+                description="Long-wait URL (Lambda function URL, every route): synchronous A1111 / RunPod "
+                "calls that may wait minutes",
+                condition=self.long_wait.condition,
+            )
         if self.api.domain is not None:
             output(
                 "CustomDomainTarget",

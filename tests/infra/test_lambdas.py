@@ -1,4 +1,4 @@
-"""The five functions: handlers, runtime, tracing, JSON logs, the Powertools layer, and an environment that
+"""The six functions: handlers, runtime, tracing, JSON logs, the Powertools layer, and an environment that
 `sdapi.config.Settings.from_env` reads as the deployment's settings."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from sdapi.schema.catalog import Catalog
 from tests.infra.helpers import of_type
 
 HANDLERS = {
-    f"sdapi.handlers.{name}.handler" for name in ("api", "completion", "events", "webhooks", "sweeper")
+    f"sdapi.handlers.{name}.handler"
+    for name in ("api", "completion", "events", "webhooks", "sweeper", "sync_url")
 }
 SETTINGS_VARS = set(Settings.variables().values())
 
