@@ -9,8 +9,9 @@ pool's endpoint is deployed only once its models are staged:
 `context` reads the deployed stack's bucket (if the stack exists) and, per pool, whether its model prefix
 holds `catalog.json` and a file of every model; it prints `-c serving_pools=...` naming the staged pools
 ('-' for none). Where the account's Lambda concurrency quota is too small for the reserved concurrency of
-the completion and events functions (new accounts may have 10), it also turns those reservations off, with
-a note on stderr. Everything else on the command line (other `cdk` options) is ignored.
+the completion, events and long-wait functions (new accounts may have 10), it also turns those reservations
+off, with a note on stderr (the long-wait URL is then bounded by its per-key rate only). Everything else on
+the command line (other `cdk` options) is ignored.
 """
 
 from __future__ import annotations
@@ -70,8 +71,15 @@ def pool_plan(s3: Any, config: DeployConfig, pool: PoolConfig, bucket: str | Non
 
 
 def concurrency_fits(lambda_client: Any, config: DeployConfig) -> bool:
-    """Whether the account's concurrency quota leaves enough unreserved after the two reservations."""
-    reserved = (config.completion_reserved_concurrency or 0) + (config.events_reserved_concurrency or 0)
+    """Whether the account's concurrency quota leaves enough unreserved after the reservations."""
+    reserved = sum(
+        n or 0
+        for n in (
+            config.completion_reserved_concurrency,
+            config.events_reserved_concurrency,
+            config.sync_url_reserved_concurrency,
+        )
+    )
     if not reserved:
         return True
     total = lambda_client.get_account_settings()["AccountLimit"]["ConcurrentExecutions"]
@@ -82,7 +90,12 @@ def context_args(plans: list[PoolPlan], concurrency_ok: bool) -> list[str]:
     staged = [p.pool for p in plans if p.staged]
     args = ["-c", f"serving_pools={','.join(staged) or '-'}"]
     if not concurrency_ok:
-        args += ["-c", "completion_reserved_concurrency=null", "-c", "events_reserved_concurrency=null"]
+        for key in (
+            "completion_reserved_concurrency",
+            "events_reserved_concurrency",
+            "sync_url_reserved_concurrency",
+        ):
+            args += ["-c", f"{key}=null"]
     return args
 
 
@@ -103,11 +116,17 @@ def next_steps(plans: list[PoolPlan], outputs: dict[str, str] | None, config: De
         return "\n".join(lines)
     url = (outputs or {}).get("ApiUrl", "<ApiUrl output>")
     keys = (outputs or {}).get("KeysTableName", "<KeysTableName output>")
-    return (
+    text = (
         "Every pool serves. Next: create a key and send a first request (docs/deploy.md):\n"
         f"  SDAPI_KEYS_TABLE={keys} .venv/bin/sdapi-keys create --owner me\n"
         f"  .venv/bin/sdapi smoke --url {url} --key <the key>"
     )
+    if outputs is None or "SyncUrl" in outputs:  # no function URLs in aws-us-gov
+        sync_url = (outputs or {}).get("SyncUrl", "<SyncUrl output>")
+        text += (
+            f"\nSynchronous A1111 / RunPod clients (txt2img, img2img, runsync): the long-wait URL {sync_url}"
+        )
+    return text
 
 
 def main(argv: list[str] | None = None, *, clients: Any = None) -> int:

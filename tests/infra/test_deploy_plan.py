@@ -117,6 +117,28 @@ def test_a_small_concurrency_quota_turns_the_reservations_off(aws, capsys):
     assert "concurrency quota is too small" in err
 
 
+def test_a_small_concurrency_quota_also_turns_the_long_wait_reservation_off(aws, capsys):
+    out, _ = run(capsys, "context", Clients(quota=10))
+    assert "sync_url_reserved_concurrency=null" in out
+
+
+def test_after_the_serving_deploy_the_long_wait_url_is_named_for_synchronous_calls():
+    from infra.config import DeployConfig
+    from infra.deploy_plan import PoolPlan, next_steps
+
+    outputs = {"SyncUrl": "https://abc.lambda-url.eu-west-1.on.aws/"}
+    text = next_steps([PoolPlan("default", ())], outputs, DeployConfig())
+    assert "the long-wait URL https://abc.lambda-url.eu-west-1.on.aws/" in text
+
+
+def test_without_a_function_url_no_long_wait_url_is_named():
+    from infra.config import DeployConfig
+    from infra.deploy_plan import PoolPlan, next_steps
+
+    text = next_steps([PoolPlan("default", ())], {"ApiUrl": "https://api"}, DeployConfig())
+    assert "long-wait" not in text
+
+
 def test_the_printed_context_synthesizes(aws, capsys):
     """What `context` prints is what the config accepts (comma list, '-' for none)."""
     from infra.config import DeployConfig
