@@ -96,6 +96,20 @@ def function_url_limits(timeout_s: float) -> GatewayLimits:
     )
 
 
+def event_body(body: bytes, content_type: str) -> tuple[str | None, bool]:
+    """An event's `body` and `isBase64Encoded`, as both front doors pass them: text types (or none) as
+    UTF-8 text where they decode, anything else base64."""
+    if not body:
+        return None, False
+    is_text = not content_type or any(marker in content_type.lower() for marker in _TEXT_TYPES)
+    if is_text:
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(body).decode(), True
+
+
 def build_proxy_event(
     *,
     method: str,
@@ -122,17 +136,7 @@ def build_proxy_event(
         single_query[name] = value
         multi_query.setdefault(name, []).append(value)
     content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
-    is_text = not body or any(marker in content_type.lower() for marker in _TEXT_TYPES) or not content_type
-    text_body: str | None
-    if not body:
-        text_body, encoded = None, False
-    elif is_text:
-        try:
-            text_body, encoded = body.decode("utf-8"), False
-        except UnicodeDecodeError:
-            text_body, encoded = base64.b64encode(body).decode(), True
-    else:
-        text_body, encoded = base64.b64encode(body).decode(), True
+    text_body, encoded = event_body(body, content_type)
     now = time.time()
     request_id = str(uuid.uuid4())
     user_agent = single_headers.get("User-Agent") or next(
@@ -211,18 +215,7 @@ def build_function_url_event(
     query: dict[str, str] = {}
     for name, value in parse_qsl(split.query, keep_blank_values=True):
         query[name] = f"{query[name]},{value}" if name in query else value
-    content_type = joined.get("content-type", "")
-    is_text = not content_type or any(marker in content_type.lower() for marker in _TEXT_TYPES)
-    text_body: str | None
-    if not body:
-        text_body, encoded = None, False
-    elif is_text:
-        try:
-            text_body, encoded = body.decode("utf-8"), False
-        except UnicodeDecodeError:
-            text_body, encoded = base64.b64encode(body).decode(), True
-    else:
-        text_body, encoded = base64.b64encode(body).decode(), True
+    text_body, encoded = event_body(body, joined.get("content-type", ""))
     now = time.time()
     event: dict[str, Any] = {
         "version": "2.0",

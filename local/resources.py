@@ -182,14 +182,19 @@ def _jobs_table(ddb: Any, name: str) -> str:
             ],
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         )
-        ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-        ddb.update_time_to_live(
-            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": I.EXPIRES_AT}
-        )
+        _expire_items(ddb, name)
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceInUseException":
             raise
     return ddb.describe_table(TableName=name)["Table"].get("LatestStreamArn", "")
+
+
+def _expire_items(ddb: Any, name: str) -> None:
+    """Once the new table exists: TTL on `expires_at`."""
+    ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    ddb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": I.EXPIRES_AT}
+    )
 
 
 def _keys_table(ddb: Any, name: str) -> None:
@@ -224,10 +229,7 @@ def _rate_table(ddb: Any, name: str) -> None:
             AttributeDefinitions=[{"AttributeName": I.RATE_TABLE_KEY, "AttributeType": "S"}],
             KeySchema=[{"AttributeName": I.RATE_TABLE_KEY, "KeyType": "HASH"}],
         )
-        ddb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-        ddb.update_time_to_live(
-            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": I.EXPIRES_AT}
-        )
+        _expire_items(ddb, name)
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceInUseException":
             raise
