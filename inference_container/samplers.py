@@ -84,7 +84,9 @@ def drive(scheduler, noise: ImageNoise, step_arguments: dict[str, float]) -> Non
     pipelines pass only `eta` and `generator`). The noise a step adds (ancestral, SDE, churn and DDIM-eta
     steps call diffusers' `randn_tensor` in the scheduler's module) is `noise.next()`: one draw from each
     image's stream, as A1111's samplers draw theirs, so each image depends on its own seed only. The
-    module's `randn_tensor` is swapped only while `step` runs (the worker runs one job at a time).
+    module's `randn_tensor` is swapped only while `step` runs (the worker runs one job at a time). What the
+    last `step` returned is kept as `scheduler.last_step` (the live preview reads the denoised estimate
+    from it: `preview.denoised`).
     """
     module = sys.modules[type(scheduler).__module__]
     original_step = scheduler.step
@@ -103,11 +105,13 @@ def drive(scheduler, noise: ImageNoise, step_arguments: dict[str, float]) -> Non
         kwargs.update(extra)
         drawn = getattr(module, "randn_tensor", None)
         if drawn is None:
-            return original_step(*args, **kwargs)
+            scheduler.last_step = original_step(*args, **kwargs)
+            return scheduler.last_step
         module.randn_tensor = randn_tensor
         try:
-            return original_step(*args, **kwargs)
+            scheduler.last_step = original_step(*args, **kwargs)
         finally:
             module.randn_tensor = drawn
+        return scheduler.last_step
 
     scheduler.step = step

@@ -1,8 +1,9 @@
 """The container's only AWS side effects: PNGs to S3 (PutObject under its job's output prefix, tagged for the
-outputs retention), its job item in DynamoDB (UpdateItem, and TransactWriteItems made of Update actions) and
-the pool's portable compile cache (`SDAPI_COMPILE_CACHE_PREFIX`, `compile-cache/<pool>/`: fetched at start,
-uploaded after a warm-up that compiled). Nothing else is read from AWS: the job arrives as the request body.
-Endpoints come from AWS_ENDPOINT_URL* (boto3 reads them), so the local stack can point at moto.
+outputs retention), its job item in DynamoDB (UpdateItem, and TransactWriteItems made of Update actions;
+progress writes carry the live preview) and the pool's portable compile cache (`SDAPI_COMPILE_CACHE_PREFIX`,
+`compile-cache/<pool>/`: fetched at start, uploaded after a warm-up that compiled). Nothing else is read from
+AWS: the job arrives as the request body. Endpoints come from AWS_ENDPOINT_URL* (boto3 reads them), so the
+local stack can point at moto.
 
 `OutputWriter` takes PNG encoding and the upload off the critical path: images are handed over as soon as
 they are final and encoded and stored on worker threads while the GPU goes on with the next batch; the job
@@ -12,6 +13,7 @@ waits for its writes (in order; the first failure fails the job) before it answe
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,6 +33,10 @@ Encoder = Callable[[Any, "str | None"], bytes]
 """(image, infotext or None) -> PNG bytes."""
 
 
+PREVIEW_INTERVAL_S = 1.0
+"""At most one live preview (`preview.py`) per job per this many seconds."""
+
+
 class JobNotRunnable(Exception):
     """The job item is not QUEUED for this attempt (cancelled, timed out, finished, or a stale attempt)."""
 
@@ -41,7 +47,8 @@ class JobNotRunnable(Exception):
 
 @dataclass
 class JobTracker:
-    """State and progress of one job item, throttled to one progress write per `interval_s`.
+    """State and progress of one job item, throttled to one progress write per `interval_s`, the live
+    preview riding on at most one write per `preview_interval_s`.
 
     The requests come from `sdapi.schema.job_writes` (the same builder the Lambdas use); this class only
     sends them and reads the answers.
@@ -51,8 +58,12 @@ class JobTracker:
     table: str
     job: Job
     interval_s: float = 1.0
+    preview_interval_s: float = PREVIEW_INTERVAL_S
+    clock: Callable[[], float] = time.monotonic
+    """The throttles' clock (seconds)."""
     _last_write: float = field(default=0.0, init=False)
     _last_step: int = field(default=-1, init=False)
+    _last_preview: float = field(default=-math.inf, init=False)
     cancelled: bool = field(default=False, init=False)
 
     def start(self, total: int) -> float:
@@ -92,20 +103,28 @@ class JobTracker:
                 self.progress(0, total, force=True)
                 return now
             raise JobNotRunnable(state if attempt == job.attempt else f"{state} (attempt {attempt})") from exc
-        self._last_write = time.monotonic()
+        self._last_write = self.clock()
         return now
 
-    def progress(self, step: int, total: int, *, force: bool = False) -> bool:
-        """Write progress if `interval_s` has passed. False means the job is no longer IN_PROGRESS: stop
-        working on it."""
+    def progress(
+        self, step: int, total: int, *, force: bool = False, preview: Callable[[], str | None] | None = None
+    ) -> bool:
+        """Write progress if `interval_s` has passed, with `preview()` (the base64 live preview; only called
+        when it is written) if `preview_interval_s` has passed too. False means the job is no longer
+        IN_PROGRESS: stop working on it."""
         if self.cancelled:
             return False
-        now = time.monotonic()
+        now = self.clock()
         if not force and (now - self._last_write < self.interval_s or step == self._last_step):
             return True
+        image = None
+        if preview is not None and now - self._last_preview >= self.preview_interval_s:
+            image = preview()
         client = self.dynamodb
         job = self.job
-        request = job_writes.progress_update(self.table, job.id, job.attempt, (step, total), time.time())
+        request = job_writes.progress_update(
+            self.table, job.id, job.attempt, (step, total), time.time(), preview=image
+        )
         try:
             client.update_item(**request)
         except client.exceptions.ConditionalCheckFailedException:
@@ -113,6 +132,8 @@ class JobTracker:
             self.cancelled = True
             return False
         self._last_write, self._last_step = now, step
+        if image is not None:
+            self._last_preview = now
         return True
 
 
@@ -124,9 +145,14 @@ class JobTracking:
     table: str
     interval_s: float = 1.0
     """At most one progress write per this many seconds."""
+    preview_interval_s: float = PREVIEW_INTERVAL_S
+    """At most one live preview per job per this many seconds."""
+    clock: Callable[[], float] = time.monotonic
 
     def for_job(self, job: Job) -> JobTracker:
-        return JobTracker(self.dynamodb, self.table, job, self.interval_s)
+        return JobTracker(
+            self.dynamodb, self.table, job, self.interval_s, self.preview_interval_s, self.clock
+        )
 
 
 @dataclass

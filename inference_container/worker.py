@@ -5,7 +5,8 @@
     2. load         the plan's models on the device, from the model cache            `steps/load.py`
     3. condition    init images, mask, ControlNet maps, seeds                        `steps/inputs.py`
                     and, with the job's LoRAs active, the prompts encoded            `conditioning/`
-    4. denoise      per batch: seeded noise, base pass (and refiner pass)            `steps/denoise.py`
+    4. denoise      per batch: seeded noise, base pass (and refiner pass); progress  `steps/denoise.py`
+                    with a live preview of the latents at most once a second        `steps/progress.py`
                     hires fix: first pass, upscale, second pass                      `steps/hires.py`
     5. post-process per batch: restore faces, inpainting overlay, extras, safety,   `steps/postprocess.py`
                     infotext
@@ -170,7 +171,7 @@ class Worker:
         loaded = load_models(plan, self.models, self.embeddings, job)
         # 3. conditioning: the inputs now, the prompts once the LoRAs are active
         inputs = prepare_inputs(job)
-        progress = Progress(job, tracker, deadline)
+        progress = Progress(job, tracker, deadline, family=loaded.checkpoint.family)
         t0 = time.perf_counter()
         lora_before = self.loras.read_seconds
         images: list[Image.Image] = []

@@ -29,6 +29,10 @@ class JobRecord(BaseModel):
     completed_at: float | None = None
     progress_step: int = 0
     progress_total: int = 0
+    preview: str | None = Field(
+        default=None,
+        description="The running job's live preview: base64 PNG at latent resolution (A1111 'Approx cheap').",
+    )
     summary: dict[str, Any] = Field(default_factory=dict, description="Canonical parameters, no images.")
     request: dict[str, Any] = Field(default_factory=dict, description="The caller's parameters, no images.")
     output_prefix: str

@@ -3,6 +3,7 @@ with their `parameters` chunk, cancellation before and during a run."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 
@@ -138,3 +139,63 @@ def test_a_worker_without_an_output_store_refuses_before_claiming_the_job(aws, c
     with pytest.raises(JobError, match="no output store"):
         worker.run(job)
     assert get_item(dynamodb, "2006")[items.STATE]["S"] == "QUEUED"
+
+
+class StepClock:
+    """The trackers' clock: every reading is `step_s` later than the one before."""
+
+    def __init__(self, step_s: float):
+        self.step_s, self.now = step_s, 0.0
+
+    def __call__(self) -> float:
+        self.now += self.step_s
+        return self.now
+
+
+class RecordPreviews:
+    """A DynamoDB client that records, for each progress write, the clock's time and the preview it
+    carries (None without one)."""
+
+    def __init__(self, client, clock: StepClock):
+        self._client, self._clock, self.writes = client, clock, []
+        self.exceptions = client.exceptions
+
+    def transact_write_items(self, **kwargs):
+        return self._client.transact_write_items(**kwargs)
+
+    def update_item(self, **kwargs):
+        preview = kwargs["ExpressionAttributeValues"].get(":preview")
+        self.writes.append((self._clock.now, preview["S"] if preview else None))
+        return self._client.update_item(**kwargs)
+
+
+def run_recording_previews(aws, catalog, models, job_id: str, steps: int, step_s: float) -> RecordPreviews:
+    """A job run whose every step writes progress (interval 0), the clock `step_s` on per write."""
+    s3, dynamodb = aws
+    job = make_job(job_id, steps=steps)
+    put_job_item(dynamodb, job)
+    clock = StepClock(step_s)
+    client = RecordPreviews(dynamodb, clock)
+    tracking = JobTracking(client, TABLE, interval_s=0, clock=clock)
+    worker = Worker(catalog, models, store=OutputStore(s3, BUCKET), tracking=tracking)
+    assert worker.run(job).status == "completed"
+    return client
+
+
+def test_previews_are_written_at_most_once_a_second(aws, catalog, models):
+    # given a job writing progress every step, a step every 0.25 s on the trackers' clock
+    client = run_recording_previews(aws, catalog, models, "2007", steps=12, step_s=0.25)
+
+    # then every step wrote progress, and a preview rode on one write a second: at 0.5, 1.5 and 2.5 s
+    assert len(client.writes) == 12
+    assert [at for at, preview in client.writes if preview is not None] == [0.5, 1.5, 2.5]
+
+
+def test_the_stored_preview_is_a_png_at_latent_resolution(aws, catalog, models):
+    client = run_recording_previews(aws, catalog, models, "2008", steps=3, step_s=1.0)
+
+    previews = [preview for _, preview in client.writes if preview is not None]
+
+    assert len(previews) == 3
+    assert Image.open(io.BytesIO(base64.b64decode(previews[-1]))).size == (8, 8)  # 64 x 64 / 8
+

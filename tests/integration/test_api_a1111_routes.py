@@ -9,11 +9,14 @@ import time
 
 import pytest
 
+from sdapi.aws import clients
 from sdapi.aws.jobs_table import JobsTable
+from sdapi.schema import job_writes
 from sdapi.schema.job import JobState
 from tests.integration.api_support import api_env, other_key
 from tests.unit.dialects.support import png_with_text
 
+PREVIEW = base64.b64encode(b"\x89PNG a tiny preview").decode()
 INFOTEXT = "a cat\nSteps: 12, Sampler: Euler a, CFG scale: 7, Seed: 42, Size: 64x64"
 
 
@@ -97,10 +100,59 @@ def test_progress_without_an_id_is_the_callers_running_job(env):
     assert (body["state"]["sampling_step"], body["state"]["sampling_steps"]) == (5, 20)
 
 
-def test_progress_has_no_preview_image(env):
+def store_preview(table: JobsTable, job_id: str, preview: str) -> None:
+    """A progress write with a live preview, as the worker sends it (the same request builder)."""
+    attempt = table.get(job_id).attempt
+    write = job_writes.progress_update(table.table, job_id, attempt, (6, 20), time.time(), preview=preview)
+    clients.client("dynamodb").update_item(**write)
+
+
+def test_progress_before_the_first_preview_has_no_current_image(env):
     api, _, _, table = env
     start(table, queue_job(api))
     assert api.call("GET", "/sdapi/v1/progress")[1]["current_image"] is None
+
+
+def test_progress_answers_the_running_jobs_stored_preview(env):
+    api, _, _, table = env
+    job_id = queue_job(api)
+    start(table, job_id)
+    store_preview(table, job_id, PREVIEW)
+
+    body = api.call("GET", "/sdapi/v1/progress")[1]
+
+    assert body["current_image"] == PREVIEW
+
+
+def test_progress_by_id_answers_the_stored_preview(env):
+    api, _, _, table = env
+    job_id = queue_job(api)
+    start(table, job_id)
+    store_preview(table, job_id, PREVIEW)
+
+    assert api.call("GET", f"/sdapi/v1/progress?id_task={job_id}")[1]["current_image"] == PREVIEW
+
+
+def test_progress_with_skip_current_image_leaves_the_preview_out(env):
+    api, _, _, table = env
+    job_id = queue_job(api)
+    start(table, job_id)
+    store_preview(table, job_id, PREVIEW)
+
+    body = api.call("GET", "/sdapi/v1/progress?skip_current_image=true")[1]
+
+    assert body["current_image"] is None
+
+
+def test_a_jobs_preview_is_removed_when_it_ends(env):
+    api, _, _, table = env
+    job_id = queue_job(api)
+    start(table, job_id)
+    store_preview(table, job_id, PREVIEW)
+
+    api.call("POST", "/sdapi/v1/interrupt")
+
+    assert table.get(job_id).preview is None
 
 
 def test_progress_of_another_key_is_idle(env):
@@ -270,3 +322,25 @@ def test_runpod_worker_interrupt_cancels_the_callers_job(env):
     worker_call(api, "POST", "/sdapi/v1/interrupt")
 
     assert table.get(run["id"]).state == JobState.CANCELLED
+
+
+def test_runpod_worker_progress_answers_the_callers_preview(env):
+    api, _, _, table = env
+    run = api.call("POST", "/v2/sdxl/run", {"input": {"prompt": "x"}})[1]
+    start(table, run["id"])
+    store_preview(table, run["id"], PREVIEW)
+
+    output = worker_call(api, "GET", "/sdapi/v1/progress")[1]["output"]
+
+    assert output["current_image"] == PREVIEW
+
+
+def test_runpod_worker_progress_with_skip_current_image_leaves_it_out(env):
+    api, _, _, table = env
+    run = api.call("POST", "/v2/sdxl/run", {"input": {"prompt": "x"}})[1]
+    start(table, run["id"])
+    store_preview(table, run["id"], PREVIEW)
+
+    output = worker_call(api, "GET", "/sdapi/v1/progress", {"skip_current_image": True})[1]["output"]
+
+    assert output["current_image"] is None

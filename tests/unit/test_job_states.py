@@ -62,7 +62,26 @@ def test_building_an_illegal_write_is_refused():
 def test_entering_a_terminal_state_leaves_the_deadline_index():
     removed = write(JobState.QUEUED, JobState.CANCELLED).removes
 
-    assert removed == [items.ACTIVE_POOL, items.DEADLINE_AT]
+    assert {items.ACTIVE_POOL, items.DEADLINE_AT} <= set(removed)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (JobState.IN_PROGRESS, JobState.COMPLETED),
+        (JobState.IN_PROGRESS, JobState.FAILED),
+        (JobState.IN_PROGRESS, JobState.CANCELLED),
+        (JobState.IN_PROGRESS, JobState.TIMED_OUT),
+        (JobState.FAILED, JobState.QUEUED),
+    ],
+)
+def test_leaving_in_progress_removes_the_live_preview(old, new):
+    assert items.PREVIEW in write(old, new).removes
+
+
+def test_starting_keeps_the_live_preview_attribute_alone():
+    change = write(JobState.QUEUED, JobState.IN_PROGRESS)
+    assert items.PREVIEW not in change.removes
 
 
 def test_entering_an_active_state_joins_the_deadline_index():
@@ -106,6 +125,17 @@ def test_creating_a_job_bumps_the_queued_counter():
 
     assert update["ExpressionAttributeNames"]["#c0"] == "queued"
     assert update["ExpressionAttributeValues"][":c0"] == {"N": "1"}
+
+
+def test_a_progress_write_stores_the_live_preview_it_is_given():
+    request = progress_update("jobs", "7", 0, (3, 20), 1000.0, preview="iVBORw0KGgo=")
+
+    assert request["ExpressionAttributeValues"][":preview"] == {"S": "iVBORw0KGgo="}
+
+
+def test_a_progress_write_without_a_preview_leaves_the_stored_one():
+    request = progress_update("jobs", "7", 0, (3, 20), 1000.0)
+    assert ":preview" not in request["ExpressionAttributeValues"]
 
 
 def test_progress_is_accepted_only_while_the_job_runs():

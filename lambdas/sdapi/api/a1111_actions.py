@@ -51,15 +51,22 @@ def set_options(deps: Deps, caller: Principal, body: Any) -> None:
 
 
 def progress(
-    deps: Deps, caller: Principal, id_task: str | None = None, pool: str | None = None
+    deps: Deps,
+    caller: Principal,
+    id_task: str | None = None,
+    pool: str | None = None,
+    *,
+    skip_current_image: bool = False,
 ) -> dict[str, Any]:
-    """`GET progress`: the job `id_task`, else the caller's current job, else the idle answer."""
+    """`GET progress`: the job `id_task`, else the caller's current job, else the idle answer (its live
+    preview left out with `skip_current_image`)."""
     now = time.time()
     if id_task:
-        return a1111.progress_body(deps.service.get(id_task, caller.owner), now)
+        record = deps.service.get(id_task, caller.owner)
+        return a1111.progress_body(record, now, skip_current_image=skip_current_image)
     active = deps.service.active_jobs(caller.owner, pool)
     current = deps.service.latest_active(caller.owner, pool) if active else None
-    return a1111.progress_body(current, now, job_count=len(active))
+    return a1111.progress_body(current, now, job_count=len(active), skip_current_image=skip_current_image)
 
 
 def png_info(deps: Deps, body: Any) -> dict[str, Any]:
@@ -86,7 +93,9 @@ def run(deps: Deps, caller: Principal, method: str, route: str, body: Any, pool:
         deps.service.interrupt(caller.owner, pool)
         return {}
     if route == "progress":
-        return progress(deps, caller, (body or {}).get("id_task") if isinstance(body, dict) else None, pool)
+        query = body if isinstance(body, dict) else {}
+        skip = query.get("skip_current_image") in (True, "true", "True", "1")
+        return progress(deps, caller, query.get("id_task"), pool, skip_current_image=skip)
     if route == "png-info":
         return png_info(deps, body)
     return None  # refresh-checkpoints

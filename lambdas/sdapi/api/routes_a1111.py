@@ -185,13 +185,18 @@ def refresh_checkpoints(caller: Caller, deps: Wired):
     return reply(200, None)
 
 
-@router.get("/sdapi/v1/progress", tags=TAGS, summary="Progress of your current job (or of `?id_task=`)")
+@router.get(
+    "/sdapi/v1/progress",
+    tags=TAGS,
+    summary="Progress of your current job (or of `?id_task=`), with its live preview",
+    responses={200: doc("A1111's progress answer.", a1111.A1111Progress)},
+)
 def progress(
     caller: Caller,
     deps: Wired,
     id_task: Annotated[str | None, Query(description="Job id.")] = None,
     skip_current_image: Annotated[
-        bool, Query(description="A1111: leave the preview out (there is none to leave out).")
+        bool, Query(description="A1111: leave the live preview out (`current_image` is null).")
     ] = False,
 ):
-    return reply(200, a1111_actions.progress(deps, caller, id_task))
+    return reply(200, a1111_actions.progress(deps, caller, id_task, skip_current_image=skip_current_image))

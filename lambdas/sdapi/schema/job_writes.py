@@ -101,8 +101,9 @@ class TransitionWrite:
     """One state change of one job item: `old` → `new` if the item is still `old` for `attempt`.
 
     `updates` are the other attributes the change sets (None values remove the attribute); the transition
-    itself sets `state` and `updated_at`, sets `active_pool` when entering an active state and removes
-    `active_pool` and `deadline_at` when entering a terminal one.
+    itself sets `state` and `updated_at`, sets `active_pool` when entering an active state, removes
+    `active_pool` and `deadline_at` when entering a terminal one, and removes the live preview when leaving
+    IN_PROGRESS.
     """
 
     table: str
@@ -133,6 +134,8 @@ class TransitionWrite:
         if joins_index:
             sets[items.ACTIVE_POOL] = self.pool
         removes += [a for a in leaves if a not in sets and a not in removes]
+        if self.new != states.RUNNING_STATE and items.PREVIEW not in removes:
+            removes.append(items.PREVIEW)  # the live preview belongs to the running attempt
         return sets, removes
 
     @property
@@ -181,10 +184,16 @@ class TransitionWrite:
 
 
 def progress_update(
-    table: str, job_id: str, attempt: int, progress: tuple[int, int], now: float
+    table: str,
+    job_id: str,
+    attempt: int,
+    progress: tuple[int, int],
+    now: float,
+    preview: str | None = None,
 ) -> dict[str, Any]:
-    """`update_item` parameters for a progress write of (step, total), accepted only while the job is still
-    running this attempt: a failed condition means it was cancelled or timed out, and the work stops."""
+    """`update_item` parameters for a progress write of (step, total) and, when given, the live preview,
+    accepted only while the job is still running this attempt: a failed condition means it was cancelled
+    or timed out, and the work stops."""
     step, total = progress
     ref = _Names()
     values = {
@@ -198,6 +207,9 @@ def progress_update(
         f"SET {ref(items.PROGRESS_STEP)} = :step, {ref(items.PROGRESS_TOTAL)} = :total, "
         f"{ref(items.UPDATED_AT)} = :now"
     )
+    if preview is not None:
+        values[":preview"] = wire(preview)
+        expression += f", {ref(items.PREVIEW)} = :preview"
     condition = f"{ref(items.STATE)} = :running AND {_attempt_matches(ref)}"
     return {
         "TableName": table,

@@ -21,9 +21,9 @@ Decisions (where A1111 and the seeds leave room):
 - A1111's options are server-wide; here `POST /sdapi/v1/options` stores the calling key's own (`options`),
   the defaults of its later requests under each request's `override_settings`. `interrupt` and `skip`
   cancel the caller's current job (A1111's skip moves on to the batch's next image; one job here is one
-  invocation). `progress` without `id_task` is the caller's current job; `current_image` is null (the
-  worker stores no preview yet, and A1111 answers null without one). `png-info` parses the infotext as
-  A1111's `parse_generation_parameters` does (`infotext`).
+  invocation). `progress` without `id_task` is the caller's current job; `current_image` is its live
+  preview (A1111's "Approx cheap" projection, stored by the worker with the progress at most once a
+  second). `png-info` parses the infotext as A1111's `parse_generation_parameters` does (`infotext`).
 
 Modules: `models` (request and response models), `payload` (payload → job, `parameters` echo), `extras`
 (extras request → job, answer), `controlnet`
@@ -49,6 +49,7 @@ from sdapi.dialects.a1111.listings import (
 )
 from sdapi.dialects.a1111.models import (
     A1111Pending,
+    A1111Progress,
     A1111Request,
     A1111Response,
     ExtrasBatchImagesRequest,
@@ -66,6 +67,7 @@ __all__ = [
     "CONTROLNET_LISTINGS",
     "LISTINGS",
     "A1111Pending",
+    "A1111Progress",
     "A1111Request",
     "A1111Response",
     "ExtrasBatchImagesRequest",

@@ -85,13 +85,14 @@ def _idle_state() -> dict[str, Any]:
 
 
 def progress_body(
-    record: JobRecord | None, now: float, job_count: int | None = None, current_image: str | None = None
+    record: JobRecord | None, now: float, job_count: int | None = None, *, skip_current_image: bool = False
 ) -> dict[str, Any]:
     """Return `GET /sdapi/v1/progress` in A1111's shape for one job (`?id_task=`, or the caller's current
     job), or the idle answer when there is none. `progress` and `eta_relative` follow A1111's
     `progressapi` (0.01 + step/steps; eta = elapsed / progress - elapsed); `job_count` is the caller's active
-    jobs (1 for a job asked by id while it runs); `current_image` is the latest preview, or null when none
-    is stored (as A1111 answers without one)."""
+    jobs (1 for a job asked by id while it runs); `current_image` is the running job's latest live preview
+    (a base64 PNG, no `data:` prefix), null before the first one, once the job has ended, and with
+    `skip_current_image` (as A1111's `progressapi`)."""
     if record is None:
         return {
             "progress": 0.0,
@@ -126,7 +127,7 @@ def progress_body(
         "progress": round(min(progress, 1.0), 4),
         "eta_relative": round(eta, 3),
         "state": state,
-        "current_image": current_image,
+        "current_image": None if skip_current_image else record.preview,
         "textinfo": record.error
         if record.terminal
         else ("Waiting..." if record.state == JobState.QUEUED else None),

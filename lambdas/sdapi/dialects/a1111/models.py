@@ -497,6 +497,24 @@ class A1111Pending(BaseModel):
     detail: str
 
 
+class A1111Progress(BaseModel):
+    """What `GET /sdapi/v1/progress` answers (A1111's `ProgressResponse`)."""
+
+    progress: float = Field(description="0.01 + steps done / steps (1 once the job has ended, 0 when idle).")
+    eta_relative: float = Field(description="Estimated seconds left: elapsed / progress - elapsed.")
+    state: dict[str, Any] = Field(description="A1111's `shared.state` (job id, step counts, interrupted).")
+    current_image: str | None = Field(
+        default=None,
+        description="The running job's live preview: a base64 PNG (no `data:` prefix) of the first image of "
+        "the batch, A1111's 'Approx cheap' projection of the denoised latents at latent resolution (64x64 "
+        "for 512x512, at most 128 px a side), updated at most once a second; null before the first one, "
+        "once the job has ended, and with `skip_current_image`.",
+    )
+    textinfo: str | None = Field(
+        default=None, description="'Waiting...' while queued; the error once the job failed."
+    )
+
+
 class ExtrasBaseRequest(BaseModel):
     """A1111's `ExtrasBaseRequest`: the postprocessing of `extra-single-image` and `extra-batch-images`, run
     in A1111's order (upscale, GFPGAN, CodeFormer)."""
