@@ -1,12 +1,15 @@
 """The A1111 routes clients call around generation, over HTTP against the local stack (tiny models):
-options persisted per key and used by the next txt2img, png-info of a generated image, progress and
-interrupt of the caller's running job."""
+options persisted per key and used by the next txt2img, png-info of a generated image, progress (with the
+live preview) and interrupt of the caller's running job."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 
 import pytest
+from PIL import Image
 
 pytestmark = pytest.mark.e2e
 
@@ -48,9 +51,32 @@ def test_progress_shows_the_running_job_and_interrupt_cancels_it(stack):
 
     # then progress (no id) reports it in A1111's shape
     assert 0 < running["progress"] <= 1
-    assert running["current_image"] is None
 
     # when the key interrupts, the job ends CANCELLED
     assert stack.post("/sdapi/v1/interrupt", {}).status_code == 200
     ended = stack.wait(lambda: stack.get(f"/v1/jobs/{job_id}").json(), lambda b: b["state"] != "IN_PROGRESS")
+    assert ended["state"] == "CANCELLED"
+
+
+def test_progress_of_a_running_job_carries_its_live_preview(stack):
+    # given a long job of this key running on the GPU worker
+    queued = stack.post("/v1/jobs", SLOW)
+    assert queued.status_code == 202, queued.text
+    job_id = queued.json()["id"]
+
+    def progress(query: str = ""):
+        return stack.get(f"/sdapi/v1/progress{query}").json()
+
+    # when the worker has stored a preview with its progress
+    running = stack.wait(progress, lambda b: b["state"]["job"] == job_id and b["current_image"] is not None)
+
+    # then current_image is a base64 PNG (no data: prefix) of the 2048² job's latents, shrunk to 128 px
+    preview = Image.open(io.BytesIO(base64.b64decode(running["current_image"], validate=True)))
+    assert preview.format == "PNG"
+    assert preview.size == (128, 128)
+    # and skip_current_image leaves it out
+    assert progress("?skip_current_image=true")["current_image"] is None
+    stack.post("/sdapi/v1/interrupt", {})
+    ended = stack.wait(lambda: stack.get(f"/v1/jobs/{job_id}").json(), lambda b: b["state"] != "IN_PROGRESS")
+    assert progress(f"?id_task={job_id}")["current_image"] is None, "an ended job has no preview"
     assert ended["state"] == "CANCELLED"
