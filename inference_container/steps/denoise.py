@@ -2,7 +2,8 @@
 (txt2img, img2img or inpaint, with ControlNet when the job has units) and, with a refiner, the refiner's pass
 from `switch_at` on, both following A1111's semantics. With hires fix (txt2img): the first pass, the upscale
 (`steps/hires.py`), then the img2img pass at the larger size, where the refiner takes over at `switch_at`
-(A1111's default `hires_fix_refiner_pass`: "second pass")."""
+(A1111's default `hires_fix_refiner_pass`: "second pass"). Both hand-offs run through one
+`_base_then_refiner`."""
 
 from __future__ import annotations
 
@@ -59,24 +60,50 @@ class Denoiser:
 
     def _run(self, batch: Batch, *, start: float, weight: float) -> list[Image.Image]:
         """One pipeline call (two with a refiner) covering [start, start + weight] of the iteration."""
-        job, refiner = self.job, self.models.refiner
+        job = self.job
         if job.hires is not None:
             return self._run_hires(batch, start=start, weight=weight)
         noise = latents.batch_noise(job, batch.seeds, batch.subseeds, self.device)
         initial = noise.first()
         pipe = self._pipeline(self.models.checkpoint, job.task, noise, controlnet=self.models.controlnet)
-        if refiner is None or job.refiner is None:
-            self.progress.phase(batch.iteration, start, weight)
-            return pipe(**self._base_arguments(pipe, batch, initial)).images
-        switch = job.refiner.switch_at
-        self.progress.phase(batch.iteration, start, weight * switch)
-        base_latents = pipe(
-            **self._base_arguments(pipe, batch, initial, hand_off_at=switch), output_type="latent"
-        ).images
+        return self._base_then_refiner(
+            pipe,
+            lambda callback, end: self._base_arguments(pipe, batch, initial, callback, end),
+            lambda base_latents, switch: self._refine(base_latents, batch, noise, switch, self.prompts),
+            batch.iteration,
+            (start, weight),
+        )
+
+    def _base_then_refiner(
+        self,
+        pipe,
+        arguments: Callable[[Callable, dict[str, Any]], dict[str, Any]],
+        refine: Callable[[torch.Tensor, float], list[Image.Image]],
+        iteration: int,
+        span: tuple[float, float],
+    ) -> list[Image.Image]:
+        """A pass over `span` (start, weight) of the iteration: the base pipeline `pipe` with `arguments(step
+        callback, end arguments)`; with a refiner, the base pass ends at `switch_at` (on its share of the
+        span) and `refine(base latents, switch_at)` runs the rest, unless the job was stopped in between
+        (no images). The base pass and hires fix's second pass both run through here."""
+        start, weight = span
+        switch = self._switch_at()
+        if switch is None:
+            self.progress.phase(iteration, start, weight)
+            return pipe(**arguments(self.progress.callback, {})).images
+        callback, end = _hand_off(pipe, switch, self.progress.callback)
+        self.progress.phase(iteration, start, weight * switch)
+        base_latents = pipe(**arguments(callback, end), output_type="latent").images
         if self.progress.stopped:
             return []
-        self.progress.phase(batch.iteration, start + weight * switch, weight * (1.0 - switch))
-        return self._refine(refiner, base_latents, batch, noise, switch)
+        self.progress.phase(iteration, start + weight * switch, weight * (1.0 - switch))
+        return refine(base_latents, switch)
+
+    def _switch_at(self) -> float | None:
+        """Where the refiner takes over, or None when the job runs without one."""
+        if self.models.refiner is None or self.job.refiner is None:
+            return None
+        return self.job.refiner.switch_at
 
     def _run_hires(self, batch: Batch, *, start: float, weight: float) -> list[Image.Image]:
         """Hires fix: the first pass at the job's size, the upscale, then the img2img pass (base, and the
@@ -91,7 +118,7 @@ class Denoiser:
         second_steps = int(steps * hires.denoising_strength)
         first_share = job.steps / (job.steps + second_steps)
         self.progress.phase(batch.iteration, start, weight * first_share)
-        arguments = self._base_arguments(pipe, batch, noise.first())
+        arguments = self._base_arguments(pipe, batch, noise.first(), self.progress.callback, {})
         first = pipe(**arguments, output_type="latent" if latent else "pil").images
         if self.progress.stopped:
             return []
@@ -101,46 +128,45 @@ class Denoiser:
             image = hires_fix.upscale_images(first, job, self.models.post.upscalers[hires.upscaler])
         if second_steps == 0:
             return hires_fix.decode(pipe, image) if latent else image
+        span = (start + weight * first_share, weight * (1.0 - first_share))
+        return self._hires_second_pass(batch, image, span)
+
+    def _hires_second_pass(self, batch: Batch, image, span: tuple[float, float]) -> list[Image.Image]:
+        """Hires fix's img2img pass on the upscaled latents or images, at the target size: the base (or the
+        `hr_checkpoint_name`) checkpoint, and the refiner from `switch_at` on (A1111's default
+        `hires_fix_refiner_pass`: "second pass"), over `span` of the iteration."""
+        job, hires, hires_prompts = self.job, self.job.hires, self.hires_prompts
+        assert hires is not None and hires_prompts is not None
+        steps = hires.steps or job.steps
         checkpoint = self.models.hires_checkpoint or self.models.checkpoint
         second_job = hires_fix.second_pass_job(job)
         hires_noise = hires_fix.second_pass_noise(job, batch.seeds, batch.subseeds, self.device)
         second = self._pipeline(checkpoint, Task.IMG2IMG, hires_noise, job=second_job)
         latents.inject_noise(second.scheduler, hires_noise.first(), None, None)
-        if latent:
+        if hires_fix.is_latent(job):
             image = image.to(self.device, checkpoint.pipe.unet.dtype)
-        at, rest = start + weight * first_share, weight * (1.0 - first_share)
-        refiner = self.models.refiner
-        switch = job.refiner.switch_at if refiner is not None and job.refiner is not None else None
-        callback, end = self.progress.callback, {}
-        if switch is not None:
-            callback, end = _hand_off(second, switch, callback)
-        arguments = {
-            **self.hires_prompts.base_kwargs(second, batch.size, callback),
-            **self._step_arguments(batch),
-            "num_inference_steps": steps,
-            "image": image,
-            "strength": hires.denoising_strength,
-            **end,
-        }
-        if checkpoint.family == Family.SDXL:
-            goal = hires_fix.target(job)
-            size = (goal.final_height, goal.final_width)
-            arguments.update(original_size=size, target_size=size)
-        if switch is None:
-            self.progress.phase(batch.iteration, at, rest)
-            return second(**arguments).images
-        self.progress.phase(batch.iteration, at, rest * switch)
-        base_latents = second(**arguments, output_type="latent").images
-        if self.progress.stopped:
-            return []
-        self.progress.phase(batch.iteration, at + rest * switch, rest * (1.0 - switch))
-        refine = self._pipeline(refiner, Task.IMG2IMG, hires_noise, job=second_job)
-        return refine(
-            **self.hires_prompts.refiner_kwargs(refine, batch.size, self.progress.callback),
-            **{**self._step_arguments(batch), "num_inference_steps": steps},
-            image=base_latents,
-            denoising_start=switch,
-        ).images
+
+        def arguments(callback: Callable, end: dict[str, Any]) -> dict[str, Any]:
+            arguments = {
+                **hires_prompts.base_kwargs(second, batch.size, callback),
+                **self._step_arguments(batch),
+                "num_inference_steps": steps,
+                "image": image,
+                "strength": hires.denoising_strength,
+                **end,
+            }
+            if checkpoint.family == Family.SDXL:
+                goal = hires_fix.target(job)
+                size = (goal.final_height, goal.final_width)
+                arguments.update(original_size=size, target_size=size)
+            return arguments
+
+        def refine(base_latents: torch.Tensor, switch: float) -> list[Image.Image]:
+            return self._refine(
+                base_latents, batch, hires_noise, switch, hires_prompts, job=second_job, steps=steps
+            )
+
+        return self._base_then_refiner(second, arguments, refine, batch.iteration, span)
 
     def _crops_to_mask(self) -> bool:
         mask = self.job.mask
@@ -172,13 +198,11 @@ class Denoiser:
         }
 
     def _base_arguments(
-        self, pipe, batch: Batch, noise: torch.Tensor, hand_off_at: float | None = None
+        self, pipe, batch: Batch, noise: torch.Tensor, callback: Callable, end: dict[str, Any]
     ) -> dict[str, Any]:
-        """The base pass's arguments; with `hand_off_at`, it stops where the refiner takes over."""
+        """The base pass's arguments, with the step `callback` and the `end` arguments (`_hand_off`: where
+        the refiner takes over)."""
         job = self.job
-        callback, end = self.progress.callback, {}
-        if hand_off_at is not None:
-            callback, end = _hand_off(pipe, hand_off_at, callback)
         arguments = {
             **self.prompts.base_kwargs(pipe, batch.size, callback),
             **self._step_arguments(batch),
@@ -244,14 +268,27 @@ class Denoiser:
         return mask.crop(crop).resize((job.width, job.height), Image.BILINEAR)
 
     def _refine(
-        self, refiner: LoadedCheckpoint, base_latents, batch: Batch, noise: ImageNoise, switch: float
+        self,
+        base_latents: torch.Tensor,
+        batch: Batch,
+        noise: ImageNoise,
+        switch: float,
+        prompts: JobConditioning,
+        *,
+        job: Job | None = None,
+        steps: int | None = None,
     ) -> list[Image.Image]:
         """The refiner's pass: img2img on the base pass's latents from `switch` on (the samplers' noise
-        continues the batch's streams, as A1111's one sampling loop does across the model swap)."""
-        refine = self._pipeline(refiner, Task.IMG2IMG, noise)
+        continues the batch's streams, as A1111's one sampling loop does across the model swap); `job` and
+        `steps` are those of hires fix's second pass when it is the one handing over."""
+        assert self.models.refiner is not None
+        refine = self._pipeline(self.models.refiner, Task.IMG2IMG, noise, job=job)
+        step_arguments = self._step_arguments(batch)
+        if steps is not None:
+            step_arguments["num_inference_steps"] = steps
         return refine(
-            **self.prompts.refiner_kwargs(refine, batch.size, self.progress.callback),
-            **self._step_arguments(batch),
+            **prompts.refiner_kwargs(refine, batch.size, self.progress.callback),
+            **step_arguments,
             image=base_latents,
             denoising_start=switch,
         ).images
