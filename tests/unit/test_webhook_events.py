@@ -113,6 +113,16 @@ def test_given_subscribed_events_then_only_those_are_queued():
     assert route(old, image(state="COMPLETED", **subscribed)).sent == []
 
 
+def test_a_progress_webhooks_snapshot_leaves_the_live_preview_out():
+    subscribed = {"webhook_events": ["progress"]}
+    old = image(state="IN_PROGRESS", progress_step=1, **subscribed)
+    new = image(state="IN_PROGRESS", progress_step=2, preview="iVBORw0KGgo=", **subscribed)
+
+    [progress] = route(old, new).sent
+
+    assert "preview" not in progress["record"]
+
+
 def test_a_job_without_webhook_is_published_but_queues_nothing():
     sink = route(image(state="IN_PROGRESS", webhook_url=None), image(state="FAILED", webhook_url=None))
     assert len(sink.published) == 1

@@ -156,7 +156,7 @@ def webhook_message(record: JobRecord, event: str) -> WebhookMessage:
         occurred_at=occurred_at(record, event),
     )
     if record.state not in TERMINAL_STATES:
-        snapshot = record.model_dump(mode="json")
+        snapshot = record.model_dump(mode="json", exclude={"preview"})  # no webhook body carries it
         if len(message.model_dump_json()) + len(str(snapshot)) < MAX_SNAPSHOT_BYTES:
             message.record = snapshot
     return message
