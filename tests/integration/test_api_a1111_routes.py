@@ -113,42 +113,33 @@ def test_progress_before_the_first_preview_has_no_current_image(env):
     assert api.call("GET", "/sdapi/v1/progress")[1]["current_image"] is None
 
 
-def test_progress_answers_the_running_jobs_stored_preview(env):
+@pytest.fixture
+def previewing(env):
+    """(api, table, job id): the caller's job running, with a live preview stored by its progress."""
     api, _, _, table = env
     job_id = queue_job(api)
     start(table, job_id)
     store_preview(table, job_id, PREVIEW)
-
-    body = api.call("GET", "/sdapi/v1/progress")[1]
-
-    assert body["current_image"] == PREVIEW
+    return api, table, job_id
 
 
-def test_progress_by_id_answers_the_stored_preview(env):
-    api, _, _, table = env
-    job_id = queue_job(api)
-    start(table, job_id)
-    store_preview(table, job_id, PREVIEW)
+def test_progress_answers_the_running_jobs_stored_preview(previewing):
+    api, _, _ = previewing
+    assert api.call("GET", "/sdapi/v1/progress")[1]["current_image"] == PREVIEW
 
+
+def test_progress_by_id_answers_the_stored_preview(previewing):
+    api, _, job_id = previewing
     assert api.call("GET", f"/sdapi/v1/progress?id_task={job_id}")[1]["current_image"] == PREVIEW
 
 
-def test_progress_with_skip_current_image_leaves_the_preview_out(env):
-    api, _, _, table = env
-    job_id = queue_job(api)
-    start(table, job_id)
-    store_preview(table, job_id, PREVIEW)
-
-    body = api.call("GET", "/sdapi/v1/progress?skip_current_image=true")[1]
-
-    assert body["current_image"] is None
+def test_progress_with_skip_current_image_leaves_the_preview_out(previewing):
+    api, _, _ = previewing
+    assert api.call("GET", "/sdapi/v1/progress?skip_current_image=true")[1]["current_image"] is None
 
 
-def test_a_jobs_preview_is_removed_when_it_ends(env):
-    api, _, _, table = env
-    job_id = queue_job(api)
-    start(table, job_id)
-    store_preview(table, job_id, PREVIEW)
+def test_a_jobs_preview_is_removed_when_it_ends(previewing):
+    api, table, job_id = previewing
 
     api.call("POST", "/sdapi/v1/interrupt")
 
