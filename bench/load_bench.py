@@ -104,7 +104,9 @@ def pct(values: list[float], p: float) -> float:
 
 
 def start_local(port: int, key: str) -> subprocess.Popen:
-    env = dict(os.environ, SDAPI_PORT=str(port), SDAPI_LOCAL_KEY=key, PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ, SDAPI_PORT=str(port), SDAPI_SYNC_URL_PORT="0", SDAPI_LOCAL_KEY=key, PYTHONUNBUFFERED="1"
+    )
     log = open(Path(os.environ.get("TMPDIR", "/tmp")) / "sdapi-bench-local.log", "w")  # noqa: SIM115, S108
     proc = subprocess.Popen(
         [sys.executable, "-m", "local", "--port", str(port)],
