@@ -5,6 +5,7 @@ deterministic."""
 
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -82,5 +83,22 @@ def test_v3_safety_checker_yes_answers_a_black_image_and_nsfw_content_detected(s
     assert done["status"] == "success", done
     assert done["nsfw_content_detected"] is True
     image = image_at(done["output"][0])
+    assert image.size == (64, 96)
+    assert np.asarray(image).max() == 0
+
+
+def test_a1111_filter_nsfw_answers_a_black_image_and_no_flag_as_a1111_does(stack):
+    # given an A1111 txt2img on the sd15 checkpoint with the nsfw-censor extension's option on
+    settings = {"sd_model_checkpoint": SD15, "filter_nsfw": True}
+    request = {"prompt": "a beach", "width": 64, "height": 96, "steps": 3, "override_settings": settings}
+
+    # when it runs
+    answer = stack.post("/sdapi/v1/txt2img", request, timeout=300)
+
+    # then the image is black at its size and the answer keeps A1111's fields only
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert set(body) == {"images", "parameters", "info"}
+    image = Image.open(io.BytesIO(base64.b64decode(body["images"][0])))
     assert image.size == (64, 96)
     assert np.asarray(image).max() == 0

@@ -206,3 +206,26 @@ def test_refused_extras_name_the_field(env, payload, field):
     assert status == 400, body
     assert field in [f["field"] for f in body["fields"]]
     assert worker.finish_all() == []
+
+
+
+def test_filter_nsfw_runs_where_a_checker_is_deployed_and_the_answer_keeps_a1111s_shape(env):
+    api, _, _ = env
+    settings = {"sd_model_checkpoint": "v1-5-pruned-emaonly", "filter_nsfw": True}
+
+    payload = {"prompt": "a cat", "override_settings": settings}
+
+    status, body, _ = api.call("POST", "/sdapi/v1/txt2img", payload)
+
+    assert status == 200, body
+    assert set(body) == {"images", "parameters", "info"}
+
+
+def test_filter_nsfw_on_a_pool_without_a_checker_is_a_400_naming_it(env):
+    api, worker, _ = env
+
+    status, body, _ = api.call("POST", "/sdapi/v1/txt2img", {"override_settings": {"filter_nsfw": True}})
+
+    assert status == 400, body
+    assert "override_settings.filter_nsfw" in [f["field"] for f in body["fields"]]
+    assert worker.finish_all() == []

@@ -282,6 +282,23 @@ def test_code_former_weight_comes_from_override_settings():
     assert job.codeformer_weight == 0.2
 
 
+def test_filter_nsfw_runs_the_safety_checker():
+    job = to_job({"override_settings": {"filter_nsfw": True}})
+
+    assert job.safety_checker is True
+
+
+def test_without_filter_nsfw_no_safety_checker_runs():
+    assert to_job({"prompt": "a cat"}).safety_checker is False
+
+
+def test_a_filter_nsfw_that_is_not_a_boolean_is_refused_by_name():
+    with pytest.raises(InvalidRequest) as raised:
+        to_job({"override_settings": {"filter_nsfw": "yes"}})
+
+    assert raised.value.problems[0].field == "override_settings.filter_nsfw"
+
+
 def extras_job(**fields):
     request = a1111.ExtrasSingleImageRequest.model_validate({"image": "data:image/png;base64,AAAA", **fields})
     return a1111.extras.extras_to_job(request, ctx())

@@ -14,6 +14,12 @@ Decisions (where A1111 and the seeds leave room):
   sd-webui-controlnet does; `processor_res` -1 means 512 (`controlnet`).
 - Hires fix (`enable_hr` and the `hr_*` fields) runs as A1111's (`payload`); the extras routes run A1111's
   postprocessing as `extras` jobs (`extras`).
+- The safety checker runs with `override_settings.filter_nsfw: true` (or the key's stored option), the
+  option of AUTOMATIC1111's nsfw-censor extension; a flagged image comes back black, and, as with that
+  extension, nothing in the answer flags it: A1111's answer (`images`, `parameters`, `info`) has no field
+  for it, so none is invented, and RunPod's `output` and the SD-on-EKS task answers, which carry A1111's
+  body or the queue agent's fixed callback, carry none either. The native API (`nsfw`) and v3
+  (`nsfw_content_detected`) have the flag.
 - Features this deployment does not have are refused with a 400 naming the field: `tiling`, `script_name`
   (scripts), `firstphase_width/height` (deprecated).
 - `parameters` echoes the request with defaults filled, images nulled and `override_settings` null, with

@@ -30,6 +30,8 @@ OVERRIDES: dict[str, str] = {
     "eta_ddim": "DDIM's eta when the request's `eta` is null",
     "eta_ancestral": "the ancestral / SDE samplers' eta when the request's `eta` is null",
     "samples_format": 'image format: only "png"',
+    "filter_nsfw": "true: run the deployment's safety checker, a flagged image becomes black (the option of "
+    "A1111's nsfw-censor extension; as there, the answer carries no flag)",
 }
 """The `override_settings` keys this deployment applies, and what each sets."""
 
@@ -50,6 +52,7 @@ class Overrides:
     eta_noise_seed_delta: Any = None
     eta_ddim: Any = None
     eta_ancestral: Any = None
+    safety_checker: bool = False
 
     def job_fields(self) -> dict[str, Any]:
         """The canonical job fields these overrides set (those left unset keep the job's defaults)."""
@@ -59,6 +62,8 @@ class Overrides:
             "sdxl_clip_l_skip": self.sdxl_clip_l_skip,
             "face_restorer": self.face_restorer,
         }
+        if self.safety_checker:
+            fields["safety_checker"] = True
         if self.codeformer_weight is not None:
             fields["codeformer_weight"] = self.codeformer_weight
         if self.noise_source is not None:
@@ -88,6 +93,9 @@ def read_overrides(settings: dict[str, Any] | None, prefix: str = "override_sett
         if not isinstance(source, str) or source.strip().upper() not in NOISE_SOURCES:
             raise InvalidRequest.field(_field("randn_source"), f"must be one of {list(NOISE_SOURCES)}")
         source = source.strip().upper()
+    filter_nsfw = settings.get("filter_nsfw", False)
+    if not isinstance(filter_nsfw, bool):
+        raise InvalidRequest.field(_field("filter_nsfw"), "must be true or false")
     samples_format = settings.get("samples_format")
     if samples_format is not None and str(samples_format).strip().lower() != "png":
         raise InvalidRequest.field(_field("samples_format"), 'only "png" is supported')
@@ -102,4 +110,5 @@ def read_overrides(settings: dict[str, Any] | None, prefix: str = "override_sett
         eta_noise_seed_delta=settings.get("eta_noise_seed_delta"),
         eta_ddim=settings.get("eta_ddim"),
         eta_ancestral=settings.get("eta_ancestral"),
+        safety_checker=filter_nsfw,
     )

@@ -14,6 +14,7 @@ _PATHS = {
     "face_restorer": "override_settings.face_restoration_model",
     "noise_source": "override_settings.randn_source",
     "eta_noise_seed_delta": "override_settings.eta_noise_seed_delta",
+    "safety_checker": "override_settings.filter_nsfw",
     "refiner": "refiner_checkpoint",
     "refiner.checkpoint": "refiner_checkpoint",
     "refiner.switch_at": "refiner_switch_at",
