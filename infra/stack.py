@@ -169,6 +169,7 @@ class SdapiStack(Stack):
             api.allow(["dynamodb:GetItem"], [keys])
             api.allow_objects(["s3:PutObject"], s, [INPUTS, UPLOADS])
             api.allow_objects(["s3:GetObject"], s, [INPUTS, OUTPUTS, UPLOADS])
+            s.grant_output_reads(api.role)  # task outputs under their own {prefix}/{id}/
             api.allow_missing_objects_seen(s)  # expired input/outputs, no upload
             api.allow(["sagemaker:InvokeEndpointAsync", "sagemaker:DescribeEndpoint"], endpoints)
 
@@ -193,6 +194,7 @@ class SdapiStack(Stack):
         webhooks.allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], [jobs])
         webhooks.allow(["dynamodb:Query"], [key_id_index])
         webhooks.allow_objects(["s3:GetObject"], s, [OUTPUTS])
+        s.grant_output_reads(webhooks.role)
         # GetQueueAttributes: the dead-letter lookup reads the queue's RedrivePolicy (the SQS event source
         # grants it too, as part of consuming; named here because the code calls it).
         webhooks.allow(["sqs:GetQueueAttributes", "sqs:SendMessage"], [self.webhooks.queue.queue_arn])

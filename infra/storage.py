@@ -162,6 +162,27 @@ class Storage(Construct):
             )
         )
 
+    def grant_output_reads(self, role: iam.IRole) -> None:
+        """Let `role` read output objects wherever a job wrote them: every object tagged
+        `sdapi-retention=outputs` (an SD-on-EKS task's `{prefix}/{id}/` as well as `outputs/{id}/`), so that a
+        task's images can be fetched, presigned or sent by a webhook like any other job's. Untagged objects
+        (inputs, uploads, models, SageMaker's results) stay out of this grant."""
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadsTaggedOutputs",
+                actions=["s3:GetObject"],
+                resources=[self.object_arn("")],
+                conditions={"StringEquals": {f"s3:ExistingObjectTag/{OUTPUT_TAG[0]}": OUTPUT_TAG[1]}},
+            )
+        )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id=self.object_finding(""),
+                reason="Job outputs are read where they were written (outputs/{id}/ or an SD-on-EKS task's "
+                f"{{prefix}}/{{id}}/), and only objects tagged {OUTPUT_TAG[0]}={OUTPUT_TAG[1]}.",
+            )
+        )
+
     def list_statement(self) -> iam.PolicyStatement:
         """`s3:ListBucket` on the bucket. No `s3:prefix` condition: S3 decides 403-or-404 for a GetObject of a
         missing key from ListBucket on the bucket, and a GetObject request carries no `s3:prefix` key, so a

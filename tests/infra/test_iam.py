@@ -97,6 +97,9 @@ def test_star_resources_only_for_actions_without_resource_level_permissions(reso
 OUTPUT_WRITES = {"s3:PutObject", "s3:PutObjectTagging"}
 """The only actions granted on every object of the bucket (SD-on-EKS tasks choose their output folder)."""
 TAGGED_FOR_OUTPUTS = {"StringEquals": {"s3:RequestObjectTag/sdapi-retention": "outputs"}}
+OUTPUT_READS = {"s3:GetObject"}
+"""Read on every object of the bucket, only where the object is tagged as an output."""
+ALREADY_TAGGED_AS_OUTPUT = {"StringEquals": {"s3:ExistingObjectTag/sdapi-retention": "outputs"}}
 RESERVED_ROOTS = ("inputs/", "uploads/", "async-output/", "async-failure/", "models/", "compile-cache/")
 
 
@@ -104,8 +107,11 @@ def whole_bucket(rendered: str) -> bool:
     return rendered.endswith('/*"]]}') and not any(f'/{prefix}*"' in rendered for prefix in OBJECT_PREFIXES)
 
 
-def whole_bucket_statement(statement: dict) -> bool:
-    return any(whole_bucket(text(r)) for r in as_list(statement["Resource"]))
+def whole_bucket_statement(statement: dict, actions: set[str] = OUTPUT_WRITES) -> bool:
+    """An Allow or Deny on every object of the bucket that names any of `actions`."""
+    return bool(set(as_list(statement["Action"])) & actions) and any(
+        whole_bucket(text(r)) for r in as_list(statement["Resource"])
+    )
 
 
 def output_writer_roles(resources) -> list[str]:
@@ -124,7 +130,7 @@ def test_partial_wildcards_are_object_prefixes_or_log_streams(resources):
             if resource == "*" or "*" not in rendered:
                 continue
             if whole_bucket(rendered):
-                assert set(as_list(statement["Action"])) <= OUTPUT_WRITES, statement
+                assert set(as_list(statement["Action"])) in (OUTPUT_WRITES, OUTPUT_READS), statement
                 continue
             assert any(f'/{prefix}*"' in rendered for prefix in OBJECT_PREFIXES) or rendered.endswith(
                 f'{ENDPOINT_LOG_STREAMS}"]]}}'
@@ -136,6 +142,28 @@ def test_a_whole_bucket_grant_writes_only_objects_tagged_for_the_outputs_retenti
     assert grants, "no whole-bucket output grant (SD-on-EKS tasks write their own folders)"
     for statement in grants:
         assert statement["Condition"] == TAGGED_FOR_OUTPUTS, statement
+
+
+def test_a_whole_bucket_read_reads_only_objects_tagged_as_outputs(resources):
+    reads = [
+        s
+        for s in all_statements(resources)
+        if s["Effect"] == "Allow" and whole_bucket_statement(s, OUTPUT_READS)
+    ]
+    assert reads, "no whole-bucket output read (SD-on-EKS tasks' images live in their own folders)"
+    for statement in reads:
+        assert statement["Condition"] == ALREADY_TAGGED_AS_OUTPUT, statement
+
+
+def test_every_function_serving_images_reads_task_outputs_wherever_they_were_written(resources):
+    for handler in ("api", "sync_url", "webhooks"):
+        role = function_role(resources, f"sdapi.handlers.{handler}.handler")
+        reads = [
+            s
+            for s in role_statements(resources, role)
+            if s["Effect"] == "Allow" and whole_bucket_statement(s, OUTPUT_READS)
+        ]
+        assert reads, handler
 
 
 def test_each_role_writing_the_whole_bucket_is_denied_every_reserved_root(resources):
