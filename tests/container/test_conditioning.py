@@ -34,8 +34,9 @@ def encode(pipe, family, text, **rules):
 def test_a_plain_short_prompt_equals_diffusers_own_encoding_sd15(sd15):
     # given a short prompt with no emphasis
     ours, _ = encode(sd15, Family.SD15, "a lighthouse")
-    # when diffusers encodes it itself
-    theirs, _ = sd15.encode_prompt("a lighthouse", "cpu", 1, False)
+    # when diffusers encodes it itself (in inference mode, as the worker and diffusers' own call run)
+    with torch.inference_mode():
+        theirs, _ = sd15.encode_prompt("a lighthouse", "cpu", 1, False)
     # then the embeddings are bit for bit the same
     assert torch.equal(ours, theirs)
 
@@ -55,9 +56,10 @@ def test_clip_skip_2_is_the_penultimate_layer_through_the_final_norm_sd15(sd15):
 def test_a_plain_short_prompt_equals_diffusers_own_encoding_sdxl(sdxl):
     # given SDXL's two encoders, when we and diffusers encode the same short prompt
     ours, pooled = encode(sdxl, Family.SDXL, "a lighthouse")
-    theirs, _, their_pooled, _ = sdxl.encode_prompt(
-        "a lighthouse", device="cpu", do_classifier_free_guidance=False
-    )
+    with torch.inference_mode():
+        theirs, _, their_pooled, _ = sdxl.encode_prompt(
+            "a lighthouse", device="cpu", do_classifier_free_guidance=False
+        )
     # then the concatenated hidden states and the pooled projection are the same
     assert torch.equal(ours, theirs)
     assert torch.equal(pooled, their_pooled)
