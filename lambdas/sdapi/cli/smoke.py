@@ -1,7 +1,9 @@
 """`sdapi smoke --url URL --key KEY`: after a deploy (or against `make local`), one small txt2img request per
 dialect (native, RunPod `runsync`, A1111 `txt2img`, v3 `text2img`, tasks `v1alpha2`), each followed to its
 image, and a signed webhook round trip when the deployment can reach this machine (`--webhook-listen
-HOST:PORT`, a URL the API may call).
+HOST:PORT`, a URL the API may call). With `--sync-url` (the stack's `SyncUrl` output, the long-wait
+function URL) the synchronous checks (A1111 `txt2img`, RunPod `runsync`) go there, as synchronous clients
+should: they then get their dialect's answer even through a cold start, beyond the REST API's 29 s.
 Prints a table of pass/fail and timings; exit status 1 if any check failed.
 
 Requests are small (512², 8 steps) so a warm GPU answers in seconds; a pool at zero instances first waits
@@ -39,18 +41,34 @@ class SmokeError(Exception):
 
 
 class Smoke:
-    def __init__(self, url: str, key: str, *, timeout_s: float, client: httpx.Client | None = None):
+    def __init__(
+        self,
+        url: str,
+        key: str,
+        *,
+        timeout_s: float,
+        sync_url: str | None = None,
+        client: httpx.Client | None = None,
+    ):
         self.url = url.rstrip("/")
+        self.sync_url = (sync_url or url).rstrip("/")
+        """Where the synchronous calls go: the long-wait URL when given, else the REST API."""
         self.key = key
         self.timeout_s = timeout_s
         self.http = client or httpx.Client(timeout=httpx.Timeout(60.0, read=max(60.0, timeout_s)))
 
     # -- plumbing ------------------------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, body: Any = None, *, auth: str = "header") -> httpx.Response:
+    def _call(
+        self, method: str, path: str, body: Any = None, *, auth: str = "header", synchronous: bool = False
+    ) -> httpx.Response:
         headers = {"x-api-key": self.key} if auth == "header" else {}
         basic = ("smoke", self.key) if auth == "basic" else None
-        return self.http.request(method, self.url + path, json=body, headers=headers, auth=basic)
+        base = self.sync_url if synchronous else self.url
+        return self.http.request(method, base + path, json=body, headers=headers, auth=basic)
+
+    def _door(self) -> str:
+        return "long-wait URL" if self.sync_url != self.url else "REST API"
 
     def _json(self, response: httpx.Response, *ok: int) -> dict[str, Any]:
         if response.status_code not in (ok or (200,)):
@@ -99,7 +117,7 @@ class Smoke:
                 "payload": {"prompt": PROMPT, **SIZE},
             }
         }
-        status = self._json(self._call("POST", f"/v2/{pool}/runsync", body))
+        status = self._json(self._call("POST", f"/v2/{pool}/runsync", body, synchronous=True))
         terminal = ("COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT")
         if status["status"] not in terminal:
             status = self._until(
@@ -108,10 +126,12 @@ class Smoke:
             )
         if status["status"] != "COMPLETED" or not status["output"]["images"]:
             raise SmokeError(f"job {status['id']} ended {status['status']}")
-        return f"job {status['id']} on {pool}: {len(status['output']['images'])} image(s)"
+        images = len(status["output"]["images"])
+        return f"job {status['id']} on {pool}: {images} image(s) ({self._door()})"
 
     def a1111(self) -> str:
-        response = self._call("POST", "/sdapi/v1/txt2img", {"prompt": PROMPT, **SIZE}, auth="basic")
+        body = {"prompt": PROMPT, **SIZE}
+        response = self._call("POST", "/sdapi/v1/txt2img", body, auth="basic", synchronous=True)
         body = self._json(response, 200, 202)
         if response.status_code == 202:  # outlived the synchronous wait: follow the job
             job_id = body["id"]
@@ -121,7 +141,7 @@ class Smoke:
             )
         if not body.get("images"):
             raise SmokeError(f"no images: {json.dumps(body)[:300]}")
-        return f"{len(body['images'])} image(s)"
+        return f"{len(body['images'])} image(s) ({self._door()})"
 
     def v3(self) -> str:
         body = {
@@ -241,6 +261,11 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     smoke.add_argument("--timeout", type=float, default=900.0, help="seconds each check may take")
     smoke.add_argument(
+        "--sync-url",
+        metavar="URL",
+        help="the stack's SyncUrl output: the synchronous checks (A1111 txt2img, RunPod runsync) go there",
+    )
+    smoke.add_argument(
         "--webhook-listen",
         metavar="HOST:PORT",
         help="listen here for the webhook check (the API must be able to reach it)",
@@ -250,6 +275,7 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 def command(args: argparse.Namespace) -> int:
     if not args.key:
         raise SystemExit("sdapi smoke needs --key (or SDAPI_KEY)")
-    checks = run_all(Smoke(args.url, args.key, timeout_s=args.timeout), webhook_listen=args.webhook_listen)
+    runner = Smoke(args.url, args.key, timeout_s=args.timeout, sync_url=args.sync_url)
+    checks = run_all(runner, webhook_listen=args.webhook_listen)
     print(table(checks))
     return 0 if all(c.ok for c in checks) else 1
