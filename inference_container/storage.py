@@ -65,6 +65,8 @@ class JobTracker:
     _last_step: int = field(default=-1, init=False)
     _last_preview: float = field(default=-math.inf, init=False)
     cancelled: bool = field(default=False, init=False)
+    signals: job_writes.Signals = field(default_factory=job_writes.Signals, init=False)
+    """The job's A1111 interrupt and skips, as the last progress write read them back."""
 
     def start(self, total: int) -> float:
         """QUEUED → IN_PROGRESS with the pool counters, in one transaction; returns the start time. Raises
@@ -111,7 +113,7 @@ class JobTracker:
     ) -> bool:
         """Write progress if `interval_s` has passed, with `preview()` (the base64 live preview; only called
         when it is written) if `preview_interval_s` has passed too. False means the job is no longer
-        IN_PROGRESS: stop working on it."""
+        IN_PROGRESS: stop working on it. Each write reads back the job's `signals`."""
         if self.cancelled:
             return False
         now = self.clock()
@@ -126,11 +128,12 @@ class JobTracker:
             self.table, job.id, job.attempt, (step, total), time.time(), preview=image
         )
         try:
-            client.update_item(**request)
+            written = client.update_item(**request)
         except client.exceptions.ConditionalCheckFailedException:
             log.info("job %s is no longer IN_PROGRESS: stopping", job.id)
             self.cancelled = True
             return False
+        self.signals = job_writes.Signals.of((written or {}).get("Attributes"))
         self._last_write, self._last_step = now, step
         if image is not None:
             self._last_preview = now

@@ -210,6 +210,8 @@ class Worker:
                 images += finished.images
                 nsfw += finished.nsfw
                 maps = finished.maps
+                if progress.interrupted:  # A1111: no further batch iteration after an interrupt
+                    break
         inference_s = time.perf_counter() - t0
         timings = {"load_s": loaded.load_s, "inference_s": inference_s, "encode_s": encode_s}
         timings.update(lora_s=lora_s, lora_read_s=self.loras.read_seconds - lora_before)

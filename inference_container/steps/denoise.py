@@ -44,7 +44,8 @@ class Denoiser:
     """Hires fix's second-pass prompts, encoded by the second pass's checkpoint."""
 
     def run(self, batch: Batch) -> list[Image.Image]:
-        """The batch's images (none when the job was stopped between the base and the refiner pass).
+        """The batch's images (none when the job was stopped: cancelled or past its deadline; the images so
+        far when the owner interrupted it or skipped the iteration).
 
         Inpainting at full resolution crops around the mask, and diffusers takes one init image for that: a
         batch whose images start from different init images runs one image at a time.
@@ -55,6 +56,8 @@ class Denoiser:
                 images += self._run(single, start=index / batch.size, weight=1 / batch.size)
                 if self.progress.stopped:
                     return []
+                if self.progress.ends_iteration:
+                    break
             return images
         return self._run(batch, start=0.0, weight=1.0)
 
@@ -85,7 +88,8 @@ class Denoiser:
         """A pass over `span` (start, weight) of the iteration: the base pipeline `pipe` with `arguments(step
         callback, end arguments)`; with a refiner, the base pass ends at `switch_at` (on its share of the
         span) and `refine(base latents, switch_at)` runs the rest, unless the job was stopped in between
-        (no images). The base pass and hires fix's second pass both run through here."""
+        (no images) or its iteration ended (interrupt, skip: the base latents decoded). The base pass and
+        hires fix's second pass both run through here."""
         start, weight = span
         switch = self._switch_at()
         if switch is None:
@@ -96,6 +100,8 @@ class Denoiser:
         base_latents = pipe(**arguments(callback, end), output_type="latent").images
         if self.progress.stopped:
             return []
+        if self.progress.ends_iteration:
+            return hires_fix.decode(pipe, base_latents)
         self.progress.phase(iteration, start + weight * switch, weight * (1.0 - switch))
         return refine(base_latents, switch)
 
@@ -122,6 +128,8 @@ class Denoiser:
         first = pipe(**arguments, output_type="latent" if latent else "pil").images
         if self.progress.stopped:
             return []
+        if self.progress.ends_iteration:  # A1111's `sample_hr_pass` returns the first pass's samples
+            return hires_fix.decode(pipe, first) if latent else first
         if latent:
             image = hires_fix.upscale_latents(first, job)
         else:

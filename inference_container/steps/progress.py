@@ -1,6 +1,9 @@
 """Job progress while denoising: the pipelines' step callbacks become A1111's steps x n_iter count, written
 through the job tracker with the live preview (`preview.py`, made only when the tracker writes one), and
-the answer to "go on?" (no once the job is cancelled, timed out or past its execution deadline)."""
+the answer to "go on?": no once the job is cancelled, timed out or past its execution deadline (`stopped`:
+no result), and, as A1111's sampler callback raises on `state.interrupted or state.skipped`, no once the
+owner interrupted the job or skipped the iteration (`ends_iteration`): the pipeline then stops on the
+scheduler's latest estimate of the denoised latents (A1111's `last_latent`), which are decoded and kept."""
 
 from __future__ import annotations
 
@@ -32,6 +35,11 @@ class Progress:
         self.phase_weight = 1.0
         self.steps_run = 0
         self.stopped = False
+        self.interrupted = False
+        """The owner interrupted the job: this iteration ends, and no further one runs."""
+        self.skipped_iteration: int | None = None
+        """The iteration the owner's last skip ended."""
+        self._skips_seen = 0
         self.family = family
 
     def phase(self, iteration: int, start: float, weight: float) -> None:
@@ -49,7 +57,30 @@ class Progress:
         if not self._keep_going(done, lambda: self._preview(pipe, kwargs)):
             self.stopped = True
             pipe._interrupt = True
+        elif self._signalled():
+            pipe._interrupt = True
+            latents = kwargs.get("latents")
+            if latents is not None:
+                kwargs["latents"] = preview.denoised(pipe.scheduler, latents)
         return kwargs
+
+    @property
+    def ends_iteration(self) -> bool:
+        """The current iteration ends with what it has (interrupted, or this iteration skipped): its later
+        passes (refiner, hires fix's second pass) do not run."""
+        return self.interrupted or self.skipped_iteration == self.iteration
+
+    def _signalled(self) -> bool:
+        """Whether the owner's interrupt or a new skip (read back by the last progress write) ends the
+        current iteration now."""
+        if self.tracker is None:
+            return False
+        signals = self.tracker.signals
+        self.interrupted = self.interrupted or signals.interrupted
+        if signals.skips > self._skips_seen:
+            self._skips_seen = signals.skips
+            self.skipped_iteration = self.iteration
+        return self.ends_iteration
 
     def _preview(self, pipe, kwargs: dict) -> str | None:
         return preview.preview(preview.denoised(pipe.scheduler, kwargs.get("latents")), self.family)

@@ -45,6 +45,10 @@ class JobStore(Protocol):
     def update(self, job_id: str, updates: Mapping[str, Any]) -> None:
         """Set non-state attributes (webhook status, …)."""
 
+    def signal(self, job_id: str, *, skip: bool) -> bool:
+        """Record A1111's interrupt (or, with `skip`, one more skip) on an IN_PROGRESS job; False when the
+        job is not IN_PROGRESS (nothing recorded)."""
+
     def overdue(self, pool: str, now: float, limit: int = 100) -> list[JobRecord]:
         """Active jobs of a pool whose deadline has passed (GSI `by_deadline`)."""
 

@@ -1,5 +1,6 @@
 """Side effects through moto: the QUEUED → IN_PROGRESS transaction with the counters, progress writes, PNGs
-with their `parameters` chunk, cancellation before and during a run."""
+with their `parameters` chunk, cancellation before and during a run, A1111's interrupt and skip during a
+run."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from PIL import Image
 from inference_container.errors import JobError
 from inference_container.storage import JobTracking, OutputStore
 from inference_container.worker import Worker
-from sdapi.schema import items
+from sdapi.schema import items, job_writes
 from tests.container.conftest import BUCKET, TABLE, get_item, make_job, png_b64, put_job_item
 
 pytestmark = pytest.mark.container
@@ -115,6 +116,83 @@ def test_cancelling_mid_run_stops_the_denoising_loop(aws, catalog, models):
     assert client.progress_writes == 3, "the loop stopped at the first refused progress write"
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="outputs/2004/")
     assert get_item(dynamodb, "2004")[items.STATE]["S"] == "CANCELLED"
+
+
+class SignalAt:
+    """A DynamoDB client that records A1111's interrupt (or a skip) on the job, with the door's own request,
+    before its Nth progress write."""
+
+    def __init__(self, client, job_id: str, at: int, *, skip: bool):
+        self._client, self._job_id, self._at, self._skip, self.progress_writes = client, job_id, at, skip, 0
+        self.exceptions = client.exceptions
+
+    def transact_write_items(self, **kwargs):
+        return self._client.transact_write_items(**kwargs)
+
+    def update_item(self, **kwargs):
+        self.progress_writes += 1
+        if self.progress_writes == self._at:
+            self._client.update_item(**job_writes.signal_update(TABLE, self._job_id, skip=self._skip))
+        return self._client.update_item(**kwargs)
+
+
+def run_signalled(aws, catalog, models, job_id: str, *, skip: bool):
+    """A 2 x 4-step job whose owner interrupts (or skips) at the 2nd step of its first iteration."""
+    s3, dynamodb = aws
+    job = make_job(job_id, steps=4, n_iter=2)
+    put_job_item(dynamodb, job)
+    client = SignalAt(dynamodb, job.id, at=2, skip=skip)
+    worker = Worker(
+        catalog, models, store=OutputStore(s3, BUCKET), tracking=JobTracking(client, TABLE, interval_s=0)
+    )
+    return worker.run(job), client
+
+
+def test_an_interrupt_keeps_the_current_image_and_runs_no_further_iteration(aws, catalog, models):
+    manifest, _ = run_signalled(aws, catalog, models, "2006", skip=False)
+
+    assert manifest.status == "completed"
+    assert manifest.images == ["outputs/2006/0.png"]
+
+
+def test_an_interrupt_ends_the_denoising_at_the_write_that_reads_it(aws, catalog, models):
+    _, client = run_signalled(aws, catalog, models, "2007", skip=False)
+
+    assert client.progress_writes == 2
+
+
+def test_the_interrupted_image_is_stored_with_its_infotext(aws, catalog, models):
+    s3, _ = aws
+    manifest, _ = run_signalled(aws, catalog, models, "2008", skip=False)
+
+    stored = Image.open(io.BytesIO(s3.get_object(Bucket=BUCKET, Key="outputs/2008/0.png")["Body"].read()))
+    assert stored.text["parameters"] == json.loads(manifest.info)["infotexts"][0]
+
+
+def test_a_skip_ends_the_current_iteration_and_runs_the_next(aws, catalog, models):
+    manifest, _ = run_signalled(aws, catalog, models, "2009", skip=True)
+
+    assert manifest.images == ["outputs/2009/0.png", "outputs/2009/1.png"]
+
+
+def test_a_skip_runs_every_step_of_the_next_iteration(aws, catalog, models):
+    _, client = run_signalled(aws, catalog, models, "2010", skip=True)
+
+    assert client.progress_writes == 2 + 4
+
+
+def test_a_skipped_image_differs_from_the_same_image_denoised_to_the_end(aws, catalog, models):
+    s3, dynamodb = aws
+    run_signalled(aws, catalog, models, "2011", skip=True)
+    full = make_job("2012", steps=4, n_iter=2)
+    put_job_item(dynamodb, full)
+    Worker(catalog, models, store=OutputStore(s3, BUCKET), tracking=JobTracking(dynamodb, TABLE)).run(full)
+
+    def pixels(key: str) -> bytes:
+        return Image.open(io.BytesIO(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())).tobytes()
+
+    assert pixels("outputs/2011/0.png") != pixels("outputs/2012/0.png")
+    assert pixels("outputs/2011/1.png") == pixels("outputs/2012/1.png")
 
 
 def test_progress_writes_are_throttled(aws, catalog, models):

@@ -2,8 +2,11 @@
 by RunPod's worker calls (`{"api": {"method", "endpoint"}, "payload"}`), always scoped to the caller's key:
 
 - `POST options`: store the key's options (`sdapi.dialects.a1111.options`); `GET options` shows them;
-- `POST interrupt` / `POST skip`: cancel the caller's current job through the cancel path (A1111's skip moves
-  on to the next image of a batch; a job here is one SageMaker invocation, so both stop it);
+- `POST interrupt` / `POST skip`: recorded on the caller's running job (`JobService.interrupt`), as A1111's
+  `state.interrupt()` / `state.skip()`: the worker ends the denoising at its next progress write, decodes
+  the latents it has and keeps them with the images made before; after an interrupt no further batch
+  iteration (`n_iter`) runs, after a skip the next one does. The job completes, and the caller gets its
+  images so far as a normal answer (the native API's cancel is what stops a job without a result);
 - `GET progress`: the caller's current job (or `id_task`), in A1111's progress shape;
 - `POST png-info`: the infotext of a PNG (`sdapi.dialects.a1111.infotext`);
 - `POST refresh-checkpoints`: the catalog comes from the deployment's configuration, read at each cold start:
@@ -90,7 +93,7 @@ def run(deps: Deps, caller: Principal, method: str, route: str, body: Any, pool:
         set_options(deps, caller, body)
         return None
     if route in ("interrupt", "skip"):
-        deps.service.interrupt(caller.owner, pool)
+        deps.service.interrupt(caller.owner, pool, skip=route == "skip")
         return {}
     if route == "progress":
         query = body if isinstance(body, dict) else {}

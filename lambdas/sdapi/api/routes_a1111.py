@@ -159,13 +159,19 @@ def set_options(
     return reply(200, None)
 
 
-@router.post("/sdapi/v1/interrupt", tags=TAGS, summary="Stop your current job (cancels it)")
+@router.post(
+    "/sdapi/v1/interrupt",
+    tags=TAGS,
+    summary="Interrupt your running job: it completes with the images made so far (the last part-denoised)",
+)
 def interrupt(caller: Caller, deps: Wired):
     return reply(200, a1111_actions.run(deps, caller, "POST", "interrupt", None))
 
 
 @router.post(
-    "/sdapi/v1/skip", tags=TAGS, summary="Skip your current job (cancels it: one job is one invocation)"
+    "/sdapi/v1/skip",
+    tags=TAGS,
+    summary="Skip the iteration your running job is denoising (kept as it is): the next one runs",
 )
 def skip(caller: Caller, deps: Wired):
     return reply(200, a1111_actions.run(deps, caller, "POST", "skip", None))

@@ -21,7 +21,7 @@ from sdapi.aws.dynamo import from_item, serialize, to_item
 from sdapi.errors import AlreadySubmitted, Conflict, UpstreamUnavailable
 from sdapi.records import Counters, GaugeCorrection, JobRecord, Recount
 from sdapi.schema import items as I
-from sdapi.schema import states
+from sdapi.schema import job_writes, states
 from sdapi.schema.job import ACTIVE_STATES, Job, JobState
 from sdapi.schema.job_writes import TransitionWrite, creation_counters
 
@@ -213,6 +213,17 @@ class JobsTable:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return
             raise UpstreamUnavailable(f"jobs table write failed: {_reason(error)}") from error
+
+    def signal(self, job_id: str, *, skip: bool) -> bool:
+        """Record A1111's interrupt (or, with `skip`, one more skip) on an IN_PROGRESS job for its worker
+        (`job_writes.signal_update`); False when the job is not IN_PROGRESS."""
+        try:
+            self._ddb.update_item(**job_writes.signal_update(self.table, job_id, skip=skip))
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise UpstreamUnavailable(f"jobs table write failed: {_reason(error)}") from error
+        return True
 
     # -- reads ---------------------------------------------------------------------------------------------
 

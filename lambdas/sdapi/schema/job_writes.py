@@ -193,7 +193,7 @@ def progress_update(
 ) -> dict[str, Any]:
     """`update_item` parameters for a progress write of (step, total) and, when given, the live preview,
     accepted only while the job is still running this attempt: a failed condition means it was cancelled
-    or timed out, and the work stops."""
+    or timed out, and the work stops. The new item comes back, with its `Signals`."""
     step, total = progress
     ref = _Names()
     values = {
@@ -216,6 +216,44 @@ def progress_update(
         "Key": _key(job_id),
         "UpdateExpression": expression,
         "ConditionExpression": condition,
+        "ExpressionAttributeNames": ref.mapping(),
+        "ExpressionAttributeValues": values,
+        "ReturnValues": "ALL_NEW",  # the item's `Signals` (interrupt, skips) come back with the write
+    }
+
+
+@dataclass(frozen=True)
+class Signals:
+    """A1111's `/interrupt` and `/skip` of a running job, as the worker reads them from the job item."""
+
+    interrupted: bool = False
+    skips: int = 0
+    """How many skips were asked: the worker acts on each new one once."""
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any] | None) -> Signals:
+        """The signals of a wire-form job item (none where absent)."""
+        item = item or {}
+        skips = item.get(items.SKIPS, {}).get("N")
+        return cls(interrupted=item.get(items.INTERRUPTED, {}).get("BOOL") is True, skips=int(skips or 0))
+
+
+def signal_update(table: str, job_id: str, *, skip: bool) -> dict[str, Any]:
+    """`update_item` parameters that record an interrupt (or, with `skip`, one more skip) on a job, accepted
+    only while it is IN_PROGRESS (A1111's `/interrupt` and `/skip` act on the running job only)."""
+    ref = _Names()
+    values: dict[str, Any] = {":running": wire(states.RUNNING_STATE.value)}
+    if skip:
+        values[":one"] = wire(1)
+        expression = f"ADD {ref(items.SKIPS)} :one"
+    else:
+        values[":yes"] = wire(True)
+        expression = f"SET {ref(items.INTERRUPTED)} = :yes"
+    return {
+        "TableName": table,
+        "Key": _key(job_id),
+        "UpdateExpression": expression,
+        "ConditionExpression": f"{ref(items.STATE)} = :running",
         "ExpressionAttributeNames": ref.mapping(),
         "ExpressionAttributeValues": values,
     }

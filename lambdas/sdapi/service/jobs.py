@@ -309,11 +309,17 @@ class JobService:
             return None
         return max(chosen, key=lambda r: (r.started_at or 0.0, r.created_at))
 
-    def interrupt(self, owner: str, pool: str | None = None) -> JobRecord | None:
-        """Cancel the owner's current job (`latest_active`), as A1111's `/interrupt` stops the running one;
-        None when the owner has no active job (nothing to stop, as in A1111)."""
-        record = self.latest_active(owner, pool)
-        return self.cancel(record.id, owner) if record is not None else None
+    def interrupt(self, owner: str, pool: str | None = None, *, skip: bool = False) -> JobRecord | None:
+        """A1111's `/interrupt` (with `skip`, `/skip`) of the owner's running job: recorded on the job for
+        its worker, which ends the denoising at its next progress write and keeps what it made (an interrupt
+        runs no further batch iterations; a skip ends only the current one). The job still completes with
+        its images: this is not a cancel. None when the owner has no running job (a queued one is left
+        alone, as A1111's flags act on the generation running now)."""
+        running = [r for r in self.active_jobs(owner, pool) if r.state == JobState.IN_PROGRESS]
+        if not running:
+            return None
+        record = max(running, key=lambda r: (r.started_at or 0.0, r.created_at))
+        return record if self.store.signal(record.id, skip=skip) else None
 
     def key_options(self, key_id: str) -> dict[str, Any]:
         """The A1111 options stored for an API key (`POST /sdapi/v1/options`)."""
