@@ -276,4 +276,3 @@ def test_the_stored_preview_is_a_png_at_latent_resolution(aws, catalog, models):
 
     assert len(previews) == 3
     assert Image.open(io.BytesIO(base64.b64decode(previews[-1]))).size == (8, 8)  # 64 x 64 / 8
-

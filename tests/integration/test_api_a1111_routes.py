@@ -48,25 +48,56 @@ def png_b64(text: dict[str, str]) -> str:
 # --- interrupt / skip ------------------------------------------------------------------------------------
 
 
-def test_interrupt_cancels_the_callers_running_job(env):
+def signals(table: JobsTable, job_id: str) -> job_writes.Signals:
+    """The job's A1111 interrupt and skips as its worker reads them back (the same reader)."""
+    item = clients.client("dynamodb").get_item(TableName=table.table, Key={"id": {"S": job_id}})
+    return job_writes.Signals.of(item["Item"])
+
+
+def test_interrupt_answers_a1111s_empty_object(env):
+    api, _, _, table = env
+    start(table, queue_job(api))
+    assert api.call("POST", "/sdapi/v1/interrupt")[:2] == (200, {})
+
+
+def test_interrupt_is_recorded_on_the_callers_running_job(env):
     api, _, _, table = env
     job_id = queue_job(api)
     start(table, job_id)
 
-    status, body, _ = api.call("POST", "/sdapi/v1/interrupt")
+    api.call("POST", "/sdapi/v1/interrupt")
 
-    assert (status, body) == (200, {})
-    assert table.get(job_id).state == JobState.CANCELLED
+    assert signals(table, job_id) == job_writes.Signals(interrupted=True, skips=0)
 
 
-def test_skip_cancels_the_callers_running_job(env):
+def test_an_interrupted_job_keeps_running_for_its_worker_to_finish(env):
+    api, _, _, table = env
+    job_id = queue_job(api)
+    start(table, job_id)
+
+    api.call("POST", "/sdapi/v1/interrupt")
+
+    assert table.get(job_id).state == JobState.IN_PROGRESS
+
+
+def test_each_skip_is_recorded_once_on_the_callers_running_job(env):
     api, _, _, table = env
     job_id = queue_job(api)
     start(table, job_id)
 
     api.call("POST", "/sdapi/v1/skip")
+    api.call("POST", "/sdapi/v1/skip")
 
-    assert table.get(job_id).state == JobState.CANCELLED
+    assert signals(table, job_id) == job_writes.Signals(interrupted=False, skips=2)
+
+
+def test_interrupt_leaves_a_queued_job_alone(env):
+    api, _, _, table = env
+    job_id = queue_job(api)
+
+    api.call("POST", "/sdapi/v1/interrupt")
+
+    assert signals(table, job_id) == job_writes.Signals()
 
 
 def test_interrupt_leaves_another_keys_job_alone(env):
@@ -76,12 +107,33 @@ def test_interrupt_leaves_another_keys_job_alone(env):
 
     assert api.call("POST", "/sdapi/v1/interrupt", key=other_key(aws))[0] == 200
 
-    assert table.get(job_id).state == JobState.IN_PROGRESS
+    assert signals(table, job_id) == job_writes.Signals()
 
 
-def test_interrupt_without_a_job_is_a_no_op(env):
+def test_skip_leaves_another_keys_job_alone(env):
+    api, _, aws, table = env
+    job_id = queue_job(api)
+    start(table, job_id)
+
+    api.call("POST", "/sdapi/v1/skip", key=other_key(aws))
+
+    assert signals(table, job_id) == job_writes.Signals()
+
+
+@pytest.mark.parametrize("route", ["interrupt", "skip"])
+def test_interrupt_or_skip_without_a_running_job_answers_a1111s_empty_object(env, route):
     api, _, _, _ = env
-    assert api.call("POST", "/sdapi/v1/interrupt")[:2] == (200, {})
+    assert api.call("POST", f"/sdapi/v1/{route}")[:2] == (200, {})
+
+
+def test_the_native_cancel_still_cancels(env):
+    api, _, _, table = env
+    job_id = queue_job(api)
+    start(table, job_id)
+
+    api.call("DELETE", f"/v1/jobs/{job_id}")
+
+    assert table.get(job_id).state == JobState.CANCELLED
 
 
 # --- progress --------------------------------------------------------------------------------------------
@@ -141,7 +193,7 @@ def test_progress_with_skip_current_image_leaves_the_preview_out(previewing):
 def test_a_jobs_preview_is_removed_when_it_ends(previewing):
     api, table, job_id = previewing
 
-    api.call("POST", "/sdapi/v1/interrupt")
+    api.call("DELETE", f"/v1/jobs/{job_id}")
 
     assert table.get(job_id).preview is None
 
@@ -305,14 +357,24 @@ def test_runpod_worker_png_info_errors_name_the_payload_field(env):
     assert body["errors"][0]["field"] == "input.payload.image"
 
 
-def test_runpod_worker_interrupt_cancels_the_callers_job(env):
+def test_runpod_worker_interrupt_is_recorded_on_the_callers_job(env):
     api, _, _, table = env
     run = api.call("POST", "/v2/sdxl/run", {"input": {"prompt": "x"}})[1]
     start(table, run["id"])
 
     worker_call(api, "POST", "/sdapi/v1/interrupt")
 
-    assert table.get(run["id"]).state == JobState.CANCELLED
+    assert signals(table, run["id"]).interrupted is True
+
+
+def test_runpod_worker_skip_is_recorded_on_the_callers_job(env):
+    api, _, _, table = env
+    run = api.call("POST", "/v2/sdxl/run", {"input": {"prompt": "x"}})[1]
+    start(table, run["id"])
+
+    worker_call(api, "POST", "/sdapi/v1/skip")
+
+    assert signals(table, run["id"]).skips == 1
 
 
 def test_runpod_worker_progress_answers_the_callers_preview(env):
