@@ -136,10 +136,11 @@ class SignalAt:
         return self._client.update_item(**kwargs)
 
 
-def run_signalled(aws, catalog, models, job_id: str, *, skip: bool):
-    """A 2 x 4-step job whose owner interrupts (or skips) at the 2nd step of its first iteration."""
+def run_signalled(aws, catalog, models, job_id: str, *, skip: bool, **fields):
+    """A 2 x 4-step job (with `fields`) whose owner interrupts (or skips) at the 2nd step of its first
+    iteration."""
     s3, dynamodb = aws
-    job = make_job(job_id, steps=4, n_iter=2)
+    job = make_job(job_id, steps=4, n_iter=2, **fields)
     put_job_item(dynamodb, job)
     client = SignalAt(dynamodb, job.id, at=2, skip=skip)
     worker = Worker(
@@ -167,6 +168,15 @@ def test_the_interrupted_image_is_stored_with_its_infotext(aws, catalog, models)
 
     stored = Image.open(io.BytesIO(s3.get_object(Bucket=BUCKET, Key="outputs/2008/0.png")["Body"].read()))
     assert stored.text["parameters"] == json.loads(manifest.info)["infotexts"][0]
+
+
+def test_an_interrupt_in_hires_fixs_first_pass_skips_the_second_pass(aws, catalog, models):
+    s3, _ = aws
+    hires = {"denoising_strength": 0.5, "scale": 2}
+    run_signalled(aws, catalog, models, "2013", skip=False, hires=hires)
+
+    stored = Image.open(io.BytesIO(s3.get_object(Bucket=BUCKET, Key="outputs/2013/0.png")["Body"].read()))
+    assert stored.size == (64, 64), "A1111's sample_hr_pass returns the first pass's samples"
 
 
 def test_a_skip_ends_the_current_iteration_and_runs_the_next(aws, catalog, models):
