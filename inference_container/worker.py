@@ -217,11 +217,12 @@ class Worker:
         timings.update(lora_s=lora_s, lora_read_s=self.loras.read_seconds - lora_before)
         if inference_s > 0:
             timings["it_per_s"] = progress.steps_run / inference_s
+        described = described.made(len(images))
         return Generated(
             images=images,
             maps=maps,
             info=described.info,
-            infotexts=described.infotexts[: len(images)],
+            infotexts=described.infotexts,
             nsfw=nsfw,
             steps_run=progress.steps_run,
             timings=timings,

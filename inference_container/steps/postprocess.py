@@ -4,6 +4,7 @@ each image."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +78,16 @@ class Described:
 
     info: str
     infotexts: list[str]
+
+    def made(self, count: int) -> Described:
+        """The description of the first `count` images (an interrupted job makes fewer than planned): as in
+        A1111's `Processed`, `infotexts` lists the images made while `all_seeds` and the other `all_` lists
+        still name the whole job."""
+        if count >= len(self.infotexts):
+            return self
+        info = json.loads(self.info)
+        info["infotexts"] = info["infotexts"][:count]
+        return Described(json.dumps(info, ensure_ascii=False), self.infotexts[:count])
 
 
 def describe(

@@ -156,6 +156,13 @@ def test_an_interrupt_keeps_the_current_image_and_runs_no_further_iteration(aws,
     assert manifest.images == ["outputs/2006/0.png"]
 
 
+def test_an_interrupted_jobs_info_lists_the_image_made_and_every_planned_seed(aws, catalog, models):
+    manifest, _ = run_signalled(aws, catalog, models, "2014", skip=False)
+
+    info = json.loads(manifest.info)
+    assert (len(info["infotexts"]), len(info["all_seeds"])) == (1, 2)
+
+
 def test_an_interrupt_ends_the_denoising_at_the_write_that_reads_it(aws, catalog, models):
     _, client = run_signalled(aws, catalog, models, "2007", skip=False)
 

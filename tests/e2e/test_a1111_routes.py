@@ -1,14 +1,17 @@
 """The A1111 routes clients call around generation, over HTTP against the local stack (tiny models):
 options persisted per key and used by the next txt2img, png-info of a generated image, progress (with the
-live preview) and interrupt of the caller's running job."""
+live preview) and A1111's interrupt of the caller's running job (the txt2img caller gets the image made so
+far)."""
 
 from __future__ import annotations
 
 import base64
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from PIL import Image
 
 pytestmark = pytest.mark.e2e
@@ -38,24 +41,31 @@ def test_options_pick_the_checkpoint_of_the_next_txt2img_and_png_info_reads_its_
     stack.post("/sdapi/v1/options", {"sd_model_checkpoint": "sd_xl_base_1.0"})
 
 
-def test_progress_shows_the_running_job_and_interrupt_cancels_it(stack):
-    # given a long job of this key running on the GPU worker
-    queued = stack.post("/v1/jobs", SLOW)
-    assert queued.status_code == 202, queued.text
-    job_id = queued.json()["id"]
+def test_progress_shows_the_running_job_and_interrupt_answers_the_image_made_so_far(stack):
+    # given a long A1111 txt2img of two batch iterations, its caller waiting for the answer
+    slow = {key: value for key, value in SLOW.items() if key != "model"}
+    body = {**slow, "n_iter": 2, "override_settings": {"sd_model_checkpoint": MODEL}}
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(stack.post, "/sdapi/v1/txt2img", body, timeout=400)
 
-    def progress():
-        return stack.get("/sdapi/v1/progress").json()
+        def progress():
+            return stack.get("/sdapi/v1/progress").json()
 
-    running = stack.wait(progress, lambda b: b["state"]["job"] == job_id and b["state"]["sampling_step"] > 0)
+        running = stack.wait(progress, lambda b: b["state"]["sampling_step"] > 0)
 
-    # then progress (no id) reports it in A1111's shape
-    assert 0 < running["progress"] <= 1
+        # then progress (no id) reports it in A1111's shape
+        assert 0 < running["progress"] <= 1
 
-    # when the key interrupts, the job ends CANCELLED
-    assert stack.post("/sdapi/v1/interrupt", {}).status_code == 200
-    ended = stack.wait(lambda: stack.get(f"/v1/jobs/{job_id}").json(), lambda b: b["state"] != "IN_PROGRESS")
-    assert ended["state"] == "CANCELLED"
+        # when the key interrupts during the first iteration
+        assert stack.post("/sdapi/v1/interrupt", {}).status_code == 200
+        done = answer.result()
+
+    # then the caller gets A1111's answer: the first iteration's image, and no second iteration
+    assert done.status_code == 200, done.text
+    assert len(done.json()["images"]) == 1
+    assert len(json.loads(done.json()["info"])["infotexts"]) == 1
+    ended = stack.get(f"/v1/jobs/{running['state']['job']}").json()
+    assert ended["state"] == "COMPLETED"
 
 
 def test_progress_of_a_running_job_carries_its_live_preview(stack):
@@ -76,7 +86,7 @@ def test_progress_of_a_running_job_carries_its_live_preview(stack):
     assert preview.size == (128, 128)
     # and skip_current_image leaves it out
     assert progress("?skip_current_image=true")["current_image"] is None
-    stack.post("/sdapi/v1/interrupt", {})
+    requests.delete(f"{stack.url}/v1/jobs/{job_id}", headers=stack.headers, timeout=30)
     ended = stack.wait(lambda: stack.get(f"/v1/jobs/{job_id}").json(), lambda b: b["state"] != "IN_PROGRESS")
     assert progress(f"?id_task={job_id}")["current_image"] is None, "an ended job has no preview"
     assert ended["state"] == "CANCELLED"
