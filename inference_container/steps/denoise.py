@@ -128,13 +128,14 @@ class Denoiser:
         first = pipe(**arguments, output_type="latent" if latent else "pil").images
         if self.progress.stopped:
             return []
-        if self.progress.ends_iteration:  # A1111's `sample_hr_pass` returns the first pass's samples
+        if self.progress.interrupted:  # A1111's `sample_hr_pass` returns the first pass's samples
             return hires_fix.decode(pipe, first) if latent else first
         if latent:
             image = hires_fix.upscale_latents(first, job)
         else:
             image = hires_fix.upscale_images(first, job, self.models.post.upscalers[hires.upscaler])
-        if second_steps == 0:
+        if second_steps == 0 or self.progress.ends_iteration:
+            # skipped: A1111's second pass stops at its first step and returns its input, the upscale
             return hires_fix.decode(pipe, image) if latent else image
         span = (start + weight * first_share, weight * (1.0 - first_share))
         return self._hires_second_pass(batch, image, span)

@@ -186,6 +186,15 @@ def test_an_interrupt_in_hires_fixs_first_pass_skips_the_second_pass(aws, catalo
     assert stored.size == (64, 64), "A1111's sample_hr_pass returns the first pass's samples"
 
 
+def test_a_skip_in_hires_fixs_first_pass_keeps_the_upscale_without_its_second_pass(aws, catalog, models):
+    s3, _ = aws
+    hires = {"denoising_strength": 0.5, "scale": 2}
+    run_signalled(aws, catalog, models, "2015", skip=True, hires=hires)
+
+    stored = Image.open(io.BytesIO(s3.get_object(Bucket=BUCKET, Key="outputs/2015/0.png")["Body"].read()))
+    assert stored.size == (128, 128), "A1111's skipped second pass returns its input, the upscaled latents"
+
+
 def test_a_skip_ends_the_current_iteration_and_runs_the_next(aws, catalog, models):
     manifest, _ = run_signalled(aws, catalog, models, "2009", skip=True)
 
