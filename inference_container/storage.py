@@ -36,6 +36,9 @@ Encoder = Callable[[Any, "str | None"], bytes]
 PREVIEW_INTERVAL_S = 1.0
 """At most one live preview (`preview.py`) per job per this many seconds."""
 
+SIGNAL_RETRIES = 2
+"""How many times one progress write is sent again after a new interrupt or skip refused it."""
+
 
 class JobNotRunnable(Exception):
     """The job item is not QUEUED for this attempt (cancelled, timed out, finished, or a stale attempt)."""
@@ -66,7 +69,7 @@ class JobTracker:
     _last_preview: float = field(default=-math.inf, init=False)
     cancelled: bool = field(default=False, init=False)
     signals: job_writes.Signals = field(default_factory=job_writes.Signals, init=False)
-    """The job's A1111 interrupt and skips, as the last progress write read them back."""
+    """The job's A1111 interrupt and skips, as the last refused progress write read them."""
 
     def start(self, total: int) -> float:
         """QUEUED → IN_PROGRESS with the pool counters, in one transaction; returns the start time. Raises
@@ -113,7 +116,9 @@ class JobTracker:
     ) -> bool:
         """Write progress if `interval_s` has passed, with `preview()` (the base64 live preview; only called
         when it is written) if `preview_interval_s` has passed too. False means the job is no longer
-        IN_PROGRESS: stop working on it. Each write reads back the job's `signals`."""
+        IN_PROGRESS: stop working on it. A write refused by an interrupt or skip the tracker had not seen
+        updates `signals` and is sent again (`job_writes.progress_update`); an accepted one returns
+        nothing."""
         if self.cancelled:
             return False
         now = self.clock()
@@ -122,21 +127,41 @@ class JobTracker:
         image = None
         if preview is not None and now - self._last_preview >= self.preview_interval_s:
             image = preview()
-        client = self.dynamodb
-        job = self.job
-        request = job_writes.progress_update(
-            self.table, job.id, job.attempt, (step, total), time.time(), preview=image
-        )
-        try:
-            written = client.update_item(**request)
-        except client.exceptions.ConditionalCheckFailedException:
-            log.info("job %s is no longer IN_PROGRESS: stopping", job.id)
-            self.cancelled = True
-            return False
-        self.signals = job_writes.Signals.of((written or {}).get("Attributes"))
+        for _ in range(1 + SIGNAL_RETRIES):
+            refused = self._write(step, total, image)
+            if refused is None:
+                break
+            if not self._read_signals(refused):
+                return False
+        else:
+            log.warning("job %s: progress refused %d times; written later", self.job.id, 1 + SIGNAL_RETRIES)
+            return True
         self._last_write, self._last_step = now, step
         if image is not None:
             self._last_preview = now
+        return True
+
+    def _write(self, step: int, total: int, image: str | None) -> dict[str, Any] | None:
+        """Send one progress write: None when accepted, else the item that refused it."""
+        job, client = self.job, self.dynamodb
+        request = job_writes.progress_update(
+            self.table, job.id, job.attempt, (step, total), time.time(), image, self.signals
+        )
+        try:
+            client.update_item(**request)
+        except client.exceptions.ConditionalCheckFailedException as exc:
+            return exc.response.get("Item") or {}
+        return None
+
+    def _read_signals(self, refused: dict[str, Any]) -> bool:
+        """A refused progress write's item: False when the job is no longer IN_PROGRESS for this attempt
+        (stop working on it), else it refused a new interrupt or skip, now in `signals`."""
+        state, attempt = job_writes.refused_state(refused)
+        if state != JobState.IN_PROGRESS or (attempt is not None and attempt != self.job.attempt):
+            log.info("job %s is no longer IN_PROGRESS: stopping", self.job.id)
+            self.cancelled = True
+            return False
+        self.signals = job_writes.Signals.of(refused)
         return True
 
 

@@ -120,20 +120,23 @@ def test_cancelling_mid_run_stops_the_denoising_loop(aws, catalog, models):
 
 class SignalAt:
     """A DynamoDB client that records A1111's interrupt (or a skip) on the job, with the door's own request,
-    before its Nth progress write."""
+    before its Nth progress write; `progress_writes` counts the writes the table accepted (one a step)."""
 
     def __init__(self, client, job_id: str, at: int, *, skip: bool):
-        self._client, self._job_id, self._at, self._skip, self.progress_writes = client, job_id, at, skip, 0
+        self._client, self._job_id, self._at, self._skip = client, job_id, at, skip
+        self._sent = self.progress_writes = 0
         self.exceptions = client.exceptions
 
     def transact_write_items(self, **kwargs):
         return self._client.transact_write_items(**kwargs)
 
     def update_item(self, **kwargs):
-        self.progress_writes += 1
-        if self.progress_writes == self._at:
+        self._sent += 1
+        if self._sent == self._at:
             self._client.update_item(**job_writes.signal_update(TABLE, self._job_id, skip=self._skip))
-        return self._client.update_item(**kwargs)
+        answer = self._client.update_item(**kwargs)
+        self.progress_writes += 1
+        return answer
 
 
 def run_signalled(aws, catalog, models, job_id: str, *, skip: bool, **fields):

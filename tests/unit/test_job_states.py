@@ -7,7 +7,14 @@ import pytest
 
 from sdapi.aws.dynamo import from_item
 from sdapi.schema import items, states
-from sdapi.schema.job_writes import TransitionWrite, creation_counters, progress_update, refused_state, wire
+from sdapi.schema.job_writes import (
+    Signals,
+    TransitionWrite,
+    creation_counters,
+    progress_update,
+    refused_state,
+    wire,
+)
 from sdapi.schema.states import TRANSITIONS, IllegalTransition, JobState, counter_moves
 
 
@@ -136,6 +143,26 @@ def test_a_progress_write_stores_the_live_preview_it_is_given():
 def test_a_progress_write_without_a_preview_leaves_the_stored_one():
     request = progress_update("jobs", "7", 0, (3, 20), 1000.0)
     assert ":preview" not in request["ExpressionAttributeValues"]
+
+
+def test_an_accepted_progress_write_asks_for_nothing_back():
+    request = progress_update("jobs", "7", 0, (3, 20), 1000.0, preview="iVBORw0KGgo=")
+    assert request.get("ReturnValues", "NONE") == "NONE"
+
+
+def test_a_progress_write_is_refused_by_an_interrupt_the_worker_has_not_seen():
+    request = progress_update("jobs", "7", 0, (3, 20), 1000.0)
+    assert "interrupted" in request["ExpressionAttributeNames"].values()
+
+
+def test_a_progress_write_after_the_interrupt_was_seen_no_longer_checks_it():
+    request = progress_update("jobs", "7", 0, (3, 20), 1000.0, seen=Signals(interrupted=True))
+    assert "interrupted" not in request["ExpressionAttributeNames"].values()
+
+
+def test_a_progress_write_is_refused_by_more_skips_than_the_worker_has_seen():
+    request = progress_update("jobs", "7", 0, (3, 20), 1000.0, seen=Signals(skips=2))
+    assert request["ExpressionAttributeValues"][":skips"] == {"N": "2"}
 
 
 def test_progress_is_accepted_only_while_the_job_runs():

@@ -2,8 +2,8 @@
 
 `TransitionWrite.transact_items()` is the `TransactItems` of one state change: the conditional job update
 plus the counter moves, so the gauges never disagree with the items they count. `progress_update()` is the
-container's progress write, whose condition is also its cancellation check. Everything here only builds
-request parameters in the low-level client's wire form; the boto3 calls stay in the adapters
+container's progress write, whose condition is also its cancellation, interrupt and skip check. Everything
+here only builds request parameters in the low-level client's wire form; the boto3 calls stay in the adapters
 (`sdapi/aws/jobs_table.py`, `inference_container/storage.py`). Standard library only: the container image
 copies this folder.
 """
@@ -183,45 +183,6 @@ class TransitionWrite:
         return [self.job_update(), counter_update(self.table, self.pool, moves, self.now)]
 
 
-def progress_update(
-    table: str,
-    job_id: str,
-    attempt: int,
-    progress: tuple[int, int],
-    now: float,
-    preview: str | None = None,
-) -> dict[str, Any]:
-    """`update_item` parameters for a progress write of (step, total) and, when given, the live preview,
-    accepted only while the job is still running this attempt: a failed condition means it was cancelled
-    or timed out, and the work stops. The new item comes back, with its `Signals`."""
-    step, total = progress
-    ref = _Names()
-    values = {
-        ":step": wire(step),
-        ":total": wire(total),
-        ":now": wire(now),
-        ":running": wire(states.RUNNING_STATE.value),
-        ":att": wire(attempt),
-    }
-    expression = (
-        f"SET {ref(items.PROGRESS_STEP)} = :step, {ref(items.PROGRESS_TOTAL)} = :total, "
-        f"{ref(items.UPDATED_AT)} = :now"
-    )
-    if preview is not None:
-        values[":preview"] = wire(preview)
-        expression += f", {ref(items.PREVIEW)} = :preview"
-    condition = f"{ref(items.STATE)} = :running AND {_attempt_matches(ref)}"
-    return {
-        "TableName": table,
-        "Key": _key(job_id),
-        "UpdateExpression": expression,
-        "ConditionExpression": condition,
-        "ExpressionAttributeNames": ref.mapping(),
-        "ExpressionAttributeValues": values,
-        "ReturnValues": "ALL_NEW",  # the item's `Signals` (interrupt, skips) come back with the write
-    }
-
-
 @dataclass(frozen=True)
 class Signals:
     """A1111's `/interrupt` and `/skip` of a running job, as the worker reads them from the job item."""
@@ -236,6 +197,62 @@ class Signals:
         item = item or {}
         skips = item.get(items.SKIPS, {}).get("N")
         return cls(interrupted=item.get(items.INTERRUPTED, {}).get("BOOL") is True, skips=int(skips or 0))
+
+    def news(self, seen: Signals) -> bool:
+        """Whether these signals hold an interrupt or a skip that `seen` does not."""
+        return (self.interrupted and not seen.interrupted) or self.skips > seen.skips
+
+
+def progress_update(
+    table: str,
+    job_id: str,
+    attempt: int,
+    progress: tuple[int, int],
+    now: float,
+    preview: str | None = None,
+    seen: Signals | None = None,
+) -> dict[str, Any]:
+    """`update_item` parameters for a progress write of (step, total) and, when given, the live preview,
+    accepted only while the job is still running this attempt and holds no signal beyond `seen` (the
+    worker's last reading). A write that succeeds returns nothing, so the stored preview never travels back.
+    A refused one returns the item (`ReturnValuesOnConditionCheckFailure`): either the job stopped
+    (cancelled, timed out: `refused_state`) and the work stops, or the owner interrupted or skipped
+    (`Signals.of`) and the worker acts on it and writes again with the new `seen`."""
+    seen = seen or Signals()
+    step, total = progress
+    ref = _Names()
+    values = {
+        ":step": wire(step),
+        ":total": wire(total),
+        ":now": wire(now),
+        ":running": wire(states.RUNNING_STATE.value),
+        ":att": wire(attempt),
+        ":skips": wire(seen.skips),
+    }
+    expression = (
+        f"SET {ref(items.PROGRESS_STEP)} = :step, {ref(items.PROGRESS_TOTAL)} = :total, "
+        f"{ref(items.UPDATED_AT)} = :now"
+    )
+    if preview is not None:
+        values[":preview"] = wire(preview)
+        expression += f", {ref(items.PREVIEW)} = :preview"
+    condition = (
+        f"{ref(items.STATE)} = :running AND {_attempt_matches(ref)}"
+        f" AND (attribute_not_exists({ref(items.SKIPS)}) OR {ref(items.SKIPS)} <= :skips)"
+    )
+    if not seen.interrupted:
+        values[":yes"] = wire(True)
+        interrupted = ref(items.INTERRUPTED)
+        condition += f" AND (attribute_not_exists({interrupted}) OR {interrupted} <> :yes)"
+    return {
+        "TableName": table,
+        "Key": _key(job_id),
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": ref.mapping(),
+        "ExpressionAttributeValues": values,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
 
 
 def signal_update(table: str, job_id: str, *, skip: bool) -> dict[str, Any]:
