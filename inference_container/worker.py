@@ -14,8 +14,9 @@
                     which encodes and uploads them while the next batch denoises; the job waits for its
                     writes (in order, the first failure fails it) → Manifest
 
-An extras job (A1111's `extra-single-image`) runs steps 1, 2 (its upscalers and restorers only), the extras
-(`extras.py`) on each input image, and 6.
+An extras job (A1111's `extra-single-image`, `extra-batch-images`) runs steps 1, 2 (its upscalers and
+restorers only), the extras (`extras.py`) on each input image, with a progress write after each that reads
+A1111's interrupt and skip, and 6.
 
 The worker's components are given to it: the catalog, the model cache, the LoRA and embedding libraries,
 the output store and the job tracking. It builds no clients and reads no environment.
@@ -110,7 +111,7 @@ class Worker:
         started_at = time.time()
         if tracker is not None:
             try:
-                started_at = tracker.start(job.steps * job.n_iter)
+                started_at = tracker.start(_progress_total(job))
             except JobNotRunnable as exc:
                 log.info("job %s not run: %s", job.id, exc)
                 return _cancelled(job, started_at=None)
@@ -166,7 +167,7 @@ class Worker:
         # 1. plan
         plan = self.plan(job)
         if job.task == Task.EXTRAS:
-            return self._extras(job, plan, on_batch)
+            return self._extras(job, plan, tracker, on_batch)
         # 2. load
         loaded = load_models(plan, self.models, self.embeddings, job)
         # 3. conditioning: the inputs now, the prompts once the LoRAs are active
@@ -229,8 +230,11 @@ class Worker:
         )
 
 
-    def _extras(self, job: Job, plan: Plan, on_batch) -> Generated:
-        """An extras job: each input image through A1111's postprocessing; `info` is its infotext."""
+    def _extras(self, job: Job, plan: Plan, tracker: JobTracker | None, on_batch) -> Generated:
+        """An extras job: each input image through A1111's postprocessing; `info` is its infotext. As in
+        A1111's `run_postprocessing`, the progress counts images and the owner's signals are read after
+        each one: a skip drops the image it arrived during, an interrupt keeps it and no further image
+        runs."""
         assert job.extras is not None
         before = self.models.load_seconds
         post = load_postprocessors(plan, self.models, job)
@@ -238,10 +242,19 @@ class Worker:
         t0 = time.perf_counter()
         images: list[Image.Image] = []
         texts: list[str] = []
+        skips_seen = tracker.signals.skips if tracker is not None else 0
         for i, data in enumerate(job.init_images):
+            if tracker is not None and tracker.signals.interrupted:  # A1111: no further image
+                break
             done = postprocess_image(imaging.decode_image(data, f"init_images[{i}]"), job.extras, post)
+            if tracker is not None:
+                if not tracker.progress(i + 1, len(job.init_images), force=True):
+                    return Generated([], [], "", [], [], 0, cancelled=True)
+                if tracker.signals.skips > skips_seen:  # A1111: the image being skipped is not kept
+                    skips_seen = tracker.signals.skips
+                    continue
             if on_batch is not None:
-                on_batch(i, [done.image], [done.infotext])
+                on_batch(len(images), [done.image], [done.infotext])
             images.append(done.image)
             texts.append(done.infotext)
         return Generated(
@@ -253,6 +266,11 @@ class Worker:
             steps_run=0,
             timings={"load_s": load_s, "inference_s": time.perf_counter() - t0},
         )
+
+
+def _progress_total(job: Job) -> int:
+    """What the job's progress counts to: A1111's steps x n_iter, or, for an extras job, its images."""
+    return len(job.init_images) if job.task == Task.EXTRAS else job.steps * job.n_iter
 
 
 def _store_batch(job: Job, outputs: JobOutputs):

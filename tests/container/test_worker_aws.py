@@ -15,6 +15,7 @@ from inference_container.errors import JobError
 from inference_container.storage import JobTracking, OutputStore
 from inference_container.worker import Worker
 from sdapi.schema import items, job_writes
+from sdapi.schema.job import Task
 from tests.container.conftest import BUCKET, TABLE, get_item, make_job, png_b64, put_job_item
 
 pytestmark = pytest.mark.container
@@ -222,6 +223,63 @@ def test_a_skipped_image_differs_from_the_same_image_denoised_to_the_end(aws, ca
 
     assert pixels("outputs/2011/0.png") != pixels("outputs/2012/0.png")
     assert pixels("outputs/2011/1.png") == pixels("outputs/2012/1.png")
+
+
+EXTRAS_SIZES = ((40, 24), (48, 32), (56, 40))
+"""An extras batch's input sizes: each image is told apart by its size after the 2x upscale."""
+
+
+def run_extras_signalled(aws, catalog, models, job_id: str, *, skip: bool, at: int):
+    """An extras batch of three images whose owner interrupts (or skips) before the progress write that
+    follows image `at` (1-based); returns the manifest and the sizes of the stored images."""
+    s3, dynamodb = aws
+    inputs = tuple(png_b64(w, h, seed=i) for i, (w, h) in enumerate(EXTRAS_SIZES))
+    upscale = {"scale": 2, "upscaler": "Lanczos"}
+    job = make_job(job_id, task=Task.EXTRAS, init_images=inputs, extras={"upscale": upscale})
+    put_job_item(dynamodb, job)
+    client = SignalAt(dynamodb, job.id, at=at, skip=skip)
+    worker = Worker(
+        catalog, models, store=OutputStore(s3, BUCKET), tracking=JobTracking(client, TABLE, interval_s=0)
+    )
+    manifest = worker.run(job)
+    stored = [s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() for key in manifest.images]
+    return manifest, [Image.open(io.BytesIO(data)).size for data in stored]
+
+
+def test_an_interrupt_during_an_extras_batch_keeps_the_image_being_made_and_runs_no_further_one(
+    aws, catalog, models
+):
+    _, sizes = run_extras_signalled(aws, catalog, models, "2020", skip=False, at=2)
+    assert sizes == [(80, 48), (96, 64)]
+
+
+def test_an_interrupted_extras_batch_completes(aws, catalog, models):
+    manifest, _ = run_extras_signalled(aws, catalog, models, "2021", skip=False, at=1)
+    assert manifest.status == "completed"
+
+
+def test_a_skip_during_an_extras_batch_drops_the_image_being_made_and_runs_the_next(aws, catalog, models):
+    _, sizes = run_extras_signalled(aws, catalog, models, "2022", skip=True, at=1)
+    assert sizes == [(96, 64), (112, 80)]
+
+
+def test_an_extras_batchs_progress_counts_its_images(aws, catalog, models):
+    _, dynamodb = aws
+    run_extras_signalled(aws, catalog, models, "2023", skip=True, at=99)
+    item = get_item(dynamodb, "2023")
+    assert (item[items.PROGRESS_STEP]["N"], item[items.PROGRESS_TOTAL]["N"]) == ("3", "3")
+
+
+def test_cancelling_an_extras_batch_stops_it(aws, catalog, models):
+    s3, dynamodb = aws
+    upscale = {"scale": 2, "upscaler": "Lanczos"}
+    job = make_job("2024", task=Task.EXTRAS, init_images=(png_b64(), png_b64()), extras={"upscale": upscale})
+    put_job_item(dynamodb, job)
+    client = CancelAfter(dynamodb, job.id, after=1)
+    worker = Worker(
+        catalog, models, store=OutputStore(s3, BUCKET), tracking=JobTracking(client, TABLE, interval_s=0)
+    )
+    assert worker.run(job).status == "cancelled"
 
 
 def test_progress_writes_are_throttled(aws, catalog, models):

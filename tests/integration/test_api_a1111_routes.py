@@ -70,6 +70,19 @@ def test_interrupt_is_recorded_on_the_callers_running_job(env):
     assert signals(table, job_id) == job_writes.Signals(interrupted=True, skips=0)
 
 
+@pytest.mark.parametrize("route", ["interrupt", "skip"])
+def test_interrupt_and_skip_are_recorded_on_the_callers_running_extras_batch(env, route):
+    api, _, _, table = env
+    images = [{"data": png_b64({}), "name": "a.png"}, {"data": png_b64({}), "name": "b.png"}]
+    status, body, _ = api.call("POST", "/sdapi/v1/extra-batch-images", {"imageList": images})
+    assert status == 202, body
+    start(table, body["id"])
+
+    api.call("POST", f"/sdapi/v1/{route}")
+
+    assert signals(table, body["id"]) != job_writes.Signals()
+
+
 def test_an_interrupted_job_keeps_running_for_its_worker_to_finish(env):
     api, _, _, table = env
     job_id = queue_job(api)
