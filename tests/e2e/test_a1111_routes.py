@@ -1,7 +1,7 @@
 """The A1111 routes clients call around generation, over HTTP against the local stack (tiny models):
 options persisted per key and used by the next txt2img, png-info of a generated image, progress (with the
-live preview) and A1111's interrupt of the caller's running job (the txt2img caller gets the image made so
-far)."""
+live preview) and A1111's interrupt and skip of the caller's running job (the txt2img caller gets the images
+made so far; a skip ends only the running batch iteration)."""
 
 from __future__ import annotations
 
@@ -66,6 +66,39 @@ def test_progress_shows_the_running_job_and_interrupt_answers_the_image_made_so_
     assert len(json.loads(done.json()["info"])["infotexts"]) == 1
     ended = stack.get(f"/v1/jobs/{running['state']['job']}").json()
     assert ended["state"] == "COMPLETED"
+
+
+def test_skip_ends_only_the_running_iteration_and_the_caller_gets_every_iterations_image(stack):
+    # given an A1111 txt2img of two long batch iterations on the tiny SD 1.5, its caller waiting
+    steps = 150
+    body = {"prompt": "a long job", "width": 512, "height": 512, "steps": steps, "n_iter": 2}
+    body["override_settings"] = {"sd_model_checkpoint": MODEL}
+    seen: list[int] = []
+
+    def progress():
+        step = stack.get("/sdapi/v1/progress").json()["state"]["sampling_step"]
+        seen.append(step)
+        return step
+
+    with ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(stack.post, "/sdapi/v1/txt2img", body, timeout=400)
+        skipped_at = stack.wait(progress, lambda step: step > 0)
+
+        # when the key skips during the first iteration
+        assert stack.post("/sdapi/v1/skip", {}).status_code == 200
+        stack.wait(progress, lambda step: step > steps)
+
+        # then the second iteration runs right after the first iteration's next progress write (the one
+        # that read the skip, and at most one written while the skip was on its way)
+        assert len({step for step in seen if skipped_at < step <= steps}) <= 2
+        # and a second skip ends the second iteration, as each skip is acted on once
+        assert stack.post("/sdapi/v1/skip", {}).status_code == 200
+        done = answer.result()
+
+    # then the caller gets A1111's answer with both iterations' images
+    assert done.status_code == 200, done.text
+    assert len(done.json()["images"]) == 2
+    assert len(json.loads(done.json()["info"])["infotexts"]) == 2
 
 
 def test_progress_of_a_running_job_carries_its_live_preview(stack):
