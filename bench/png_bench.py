@@ -3,14 +3,16 @@
 1. Encoders: the same images (`--image FILE`, else two synthetic ones: "photo", smooth gradients, edges and
    mild sensor noise, which compresses like a photograph, and "flat", an illustration of flat regions and a
    noiseless gradient), at 512x512 and 1024x1024, through Pillow (its per-row adaptive filters; levels 1 and
-   6) and OpenCV's libpng (one fixed filter, or libpng's adaptive choice, with zlib's default, run-length or
-   Huffman-only strategy, level 1), in interleaved rounds; median and spread of the encode time, file size.
-   The row marked `*` is the container's encoder (`inference_container.png.encode`).
+   6), OpenCV's libpng with the Up filter and zlib's run-length strategy at level 1 (the previous container
+   encoder; `--opencv-grid` adds its other filters and strategies), the container's encoder
+   (`inference_container.png.encode`, the row marked `*`: numpy's Up filter, zlib-ng level 1 run-length,
+   strips deflated side by side on big images) and the same encoder with a fixed number of strips
+   (`--strips`), in interleaved rounds; median and spread of the encode time, file size.
 2. Critical path: one job per case (SD1.5 512x512 and SDXL 1024x1024, batch 1 and 4, `--n-iter` batches)
    where each batch "generates" for `--gen-ms` (a sleep, as a GPU wait releases the GIL) and each stored
-   image costs a PUT of `--put-ms`. Three ways, interleaved round by round: inline Pillow level 6 (encode +
-   put after the generation, as before issue 13), `OutputWriter` with Pillow level 1 (the previous session)
-   and `OutputWriter` with the container's encoder (now); and a simulation of what is not built: the same
+   image costs a PUT of `--put-ms`. The ways, interleaved round by round: inline Pillow level 6 (encode +
+   put after the generation, as before issue 13), `OutputWriter` with Pillow level 1, with OpenCV (the
+   previous encoder) and with the container's encoder (now); and a simulation of what is not built: the same
    writer given each image as soon as its own VAE decode (`--decode-ms`, the last part of the batch's
    generation) ends, instead of the whole batch at once. Added critical path per image =
    (job time - n_iter x gen) / images.
@@ -36,6 +38,7 @@ sys.path[:0] = [str(REPO / "lambdas"), str(REPO)]
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
+from zlib_ng import zlib_ng  # noqa: E402
 
 from inference_container import png  # noqa: E402
 from inference_container.imaging import encode_png as pillow_png  # noqa: E402
@@ -104,23 +107,32 @@ def opencv_png(image: Image.Image, parameters: str | None, *, flt: int, strategy
     return cv2.imencode(".png", array, options)[1].tobytes()
 
 
-def encoders() -> dict[str, object]:
+PREVIOUS = "OpenCV Up filter, RLE (previous container encoder)"
+previous_png = partial(opencv_png, flt=FILTERS["up"], strategy=STRATEGIES["rle"])
+
+
+def encoders(grid: bool, strip_counts: list[int]) -> dict[str, object]:
     rows: dict[str, object] = {
         "Pillow level 6 (before)": partial(pillow_png, level=6),
-        "Pillow level 1 (last session)": partial(pillow_png, level=1),
-        "* container: inference_container.png": png.encode,
+        "Pillow level 1": partial(pillow_png, level=1),
+        PREVIOUS: previous_png,
+        f"* container: inference_container.png ({png.THREADS} threads)": png.encode,
     }
-    for fname, flt in FILTERS.items():
-        for sname, strategy in STRATEGIES.items():
-            rows[f"OpenCV {fname} filter, {sname}"] = partial(opencv_png, flt=flt, strategy=strategy)
+    for count in strip_counts:
+        rows[f"zlib-ng, {count} strip{'s' if count > 1 else ''}"] = partial(png.encode, strips=count)
+    if grid:
+        for fname, flt in FILTERS.items():
+            for sname, strategy in STRATEGIES.items():
+                if (fname, sname) != ("up", "rle"):  # that one is the previous encoder's row
+                    rows[f"OpenCV {fname} filter, {sname}"] = partial(opencv_png, flt=flt, strategy=strategy)
     return rows
 
 
-def encoder_table(images: dict[str, Image.Image], rounds: int) -> list[dict]:
-    table = encoders()
+def encoder_table(images: dict[str, Image.Image], args) -> list[dict]:
+    table = encoders(args.opencv_grid, args.strips)
     times: dict[tuple[str, str], list[float]] = {(i, e): [] for i in images for e in table}
     sizes: dict[tuple[str, str], int] = {}
-    for _ in range(rounds):
+    for _ in range(args.rounds):
         for key in times:  # interleaved: every round encodes every image with every encoder once
             image_name, encoder = key
             started = time.perf_counter()
@@ -171,7 +183,8 @@ def job_background(writer: OutputWriter, images, n_iter, gen_s, decode_s: float 
 
 WAYS = (
     "inline, Pillow level 6 (before)",
-    "OutputWriter, Pillow level 1 (last session)",
+    "OutputWriter, Pillow level 1",
+    "OutputWriter, OpenCV Up + RLE (previous)",
     "OutputWriter, container encoder (now)",
     "same, handed over per decoded image (not built)",
 )
@@ -182,7 +195,8 @@ def critical_path(image_for, args) -> list[dict]:
     store = SleepingStore(put_s)
     writers = {
         WAYS[1]: OutputWriter(store, encode=partial(pillow_png, level=1)),
-        WAYS[2]: OutputWriter(store),
+        WAYS[2]: OutputWriter(store, encode=previous_png),
+        WAYS[3]: OutputWriter(store),
     }
     cases = [(size_name, batch) for size_name in SIZES for batch in args.batches]
     rows: dict[tuple, list[float]] = {(*case, way): [] for case in cases for way in WAYS}
@@ -196,9 +210,9 @@ def critical_path(image_for, args) -> list[dict]:
                 images = [image_for(SIZES[size_name]).copy() for _ in range(batch)]
                 if way == WAYS[0]:
                     elapsed = job_inline(images, args.n_iter, gen_s, put_s)
-                elif way == WAYS[3]:
+                elif way == WAYS[4]:
                     decode_s = args.decode_ms / 1000 * (SIZES[size_name] / 1024) ** 2
-                    elapsed = job_background(writers[WAYS[2]], images, args.n_iter, gen_s, decode_s)
+                    elapsed = job_background(writers[WAYS[3]], images, args.n_iter, gen_s, decode_s)
                 else:
                     elapsed = job_background(writers[way], images, args.n_iter, gen_s)
                 rows[(*case, way)].append(elapsed)
@@ -228,6 +242,14 @@ def main() -> int:
         default=60.0,
         help="one 1024x1024 VAE decode (scaled by area for 512x512), for the per-image hand-over row",
     )
+    parser.add_argument(
+        "--strips",
+        type=int,
+        nargs="*",
+        default=[1, 2, 4],
+        help="rows of the container's encoder with this many strips (1: one thread)",
+    )
+    parser.add_argument("--opencv-grid", action="store_true", help="OpenCV's other filters and strategies")
     parser.add_argument("--skip-encoders", action="store_true")
     parser.add_argument("--skip-jobs", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON here too")
@@ -247,15 +269,16 @@ def main() -> int:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "opencv": cv2.__version__,
         "pillow": Image.__version__,
+        "zlib-ng": zlib_ng.ZLIBNG_VERSION,
     }
     print(json.dumps(machine), flush=True)
     report: dict = {"machine": machine}
     if not args.skip_encoders:
-        report["encoders"] = encoder_table(images, args.rounds)
-        print(f"\n{'image':<11} {'encoder':<40} {'bytes':>9} {'median ms':>10} {'IQR ms':>7} {'min-max':>14}")
+        report["encoders"] = encoder_table(images, args)
+        print(f"\n{'image':<11} {'encoder':<52} {'bytes':>9} {'median ms':>10} {'IQR ms':>7} {'min-max':>14}")
         for row in report["encoders"]:
             print(
-                f"{row['image']:<11} {row['encoder']:<40} {row['bytes']:>9} {row['median_ms']:>10} "
+                f"{row['image']:<11} {row['encoder']:<52} {row['bytes']:>9} {row['median_ms']:>10} "
                 f"{row['iqr_ms']:>7} {row['min_ms']:>6}-{row['max_ms']:<6}",
                 flush=True,
             )

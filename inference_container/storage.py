@@ -209,7 +209,7 @@ class OutputStore:
 
 
 WRITER_THREADS = 4
-"""The encoders release the GIL (OpenCV's and Pillow's), so a batch's images encode in parallel."""
+"""The encoders release the GIL (zlib-ng's and Pillow's), so a batch's images encode in parallel."""
 
 
 class OutputWriter:

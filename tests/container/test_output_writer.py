@@ -8,11 +8,9 @@ import io
 import threading
 import time
 
-import numpy as np
 import pytest
 from PIL import Image
 
-from inference_container import png
 from inference_container.errors import JobError
 from inference_container.storage import OutputStore, OutputWriter
 from inference_container.worker import Worker
@@ -130,48 +128,6 @@ def test_a_job_whose_upload_fails_fails(catalog, models):
 
     with pytest.raises(JobError, match="storing an output image failed"):
         worker.run(job)
-
-
-def random_image(mode: str) -> Image.Image:
-    rng = np.random.default_rng(7)
-    channels = {"L": (), "RGB": (3,), "RGBA": (4,)}[mode]
-    return Image.fromarray(rng.integers(0, 256, (24, 40, *channels), dtype=np.uint8), mode)
-
-
-@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L"])
-def test_the_png_holds_the_images_pixels_in_its_mode(mode):
-    original = random_image(mode)
-
-    stored = Image.open(io.BytesIO(png.encode(original, "Steps: 2")))
-
-    assert stored.mode == mode
-    assert np.array_equal(np.asarray(stored), np.asarray(original))
-
-
-def test_the_png_passes_pillows_checksum_verification():
-    data = png.encode(random_image("RGB"), "a lighthouse\nSteps: 2")
-
-    Image.open(io.BytesIO(data)).verify()  # raises on a bad chunk CRC
-
-
-def test_an_infotext_outside_latin_1_travels_as_pillow_writes_it():
-    stored = Image.open(io.BytesIO(png.encode(random_image("RGB"), "灯台 ✓ café")))
-
-    assert stored.text["parameters"] == "灯台 ✓ café"
-
-
-def test_an_image_without_infotext_has_no_parameters_chunk():
-    stored = Image.open(io.BytesIO(png.encode(random_image("RGB"), None)))
-
-    assert "parameters" not in stored.text
-
-
-def test_an_image_in_a_mode_opencv_does_not_write_is_stored_as_it_is():
-    original = random_image("RGB").convert("P", palette=Image.ADAPTIVE)
-
-    stored = Image.open(io.BytesIO(png.encode(original, "Steps: 2")))
-
-    assert np.array_equal(np.asarray(stored.convert("RGB")), np.asarray(original.convert("RGB")))
 
 
 def test_an_image_that_cannot_be_encoded_fails_the_job():
