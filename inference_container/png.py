@@ -2,10 +2,11 @@
 row above it), deflated by zlib-ng (the deflate Pillow bundles; PyPI `zlib-ng`) at level 1 with the run-length
 strategy. Pillow instead chooses among four filters for every row, and that is most of its encode time at
 level 1. On big images, horizontal strips are deflated on parallel threads, as pigz does.
-Chosen by `bench/png_bench.py` (docs/benchmarks.md). At 1024x1024 on the photo-like image this takes about
-15 ms on one core, against 30-35 ms for OpenCV's libpng with the same filter and strategy (the previous
-encoder: the stock zlib inside it) and about 100 ms for Pillow at level 1. The files match OpenCV's within
-0.3 %.
+Chosen by `bench/png_bench.py` (docs/benchmarks.md): on the photo-like 1024x1024 image, 16-23 ms on one
+core of the 2-CPU development machine, against 36-39 ms for OpenCV's libpng with the same filter and strategy
+(the previous encoder, with the stock zlib 1.2.11 inside it) and 120-130 ms for Pillow at level 1; the files
+are OpenCV's size within 1 %. Strips were not shown to help there (no core was free); where cores are free
+they share the deflate.
 
 Striping: each strip is a raw deflate stream ended by a sync flush (the last by the stream's end), so the
 strips concatenate into one zlib stream after a zlib header, followed by the Adler-32 of all the filtered
