@@ -5,7 +5,8 @@ by RunPod's worker calls (`{"api": {"method", "endpoint"}, "payload"}`), always 
 - `POST interrupt` / `POST skip`: recorded on the caller's running job (`JobService.interrupt`), as A1111's
   `state.interrupt()` / `state.skip()`: the worker ends the denoising at its next progress write, decodes
   the latents it has and keeps them with the images made before; after an interrupt no further batch
-  iteration (`n_iter`) runs, after a skip the next one does. The job completes, and the caller gets its
+  iteration (`n_iter`) runs, after a skip the next one does (in an extras batch, a skip drops the image
+  being made and an interrupt keeps it and runs no further one). The job completes, and the caller gets its
   images so far as a normal answer (the native API's cancel is what stops a job without a result);
 - `GET progress`: the caller's current job (or `id_task`), in A1111's progress shape;
 - `POST png-info`: the infotext of a PNG (`sdapi.dialects.a1111.infotext`);

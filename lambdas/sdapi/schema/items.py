@@ -28,10 +28,12 @@ PREVIEW = "preview"
 once a second); removed when the job leaves IN_PROGRESS."""
 INTERRUPTED = "interrupted"
 """True once the owner asked A1111's `/interrupt` of the running job: the worker ends denoising at its next
-progress write, decodes what it has and completes the job with it, running no further batch iterations."""
+progress write, decodes what it has and completes the job with it, running no further batch iterations (an
+extras batch keeps the image it is making and makes no further one)."""
 SKIPS = "skips"
 """How many times the owner asked A1111's `/skip` of the running job: each new one the worker sees at a
-progress write ends the iteration it is denoising (decoded and kept), and the next iteration runs."""
+progress write ends the iteration it is denoising (decoded and kept), and the next iteration runs (an extras
+batch drops the image it is making and goes on with the next)."""
 ACTIVE_POOL = "active_pool"
 DEADLINE_AT = "deadline_at"
 EXECUTION_TIMEOUT_S = "execution_timeout_s"
