@@ -2,11 +2,11 @@
 row above it), deflated by zlib-ng (the deflate Pillow bundles; PyPI `zlib-ng`) at level 1 with the run-length
 strategy. Pillow instead chooses among four filters for every row, and that is most of its encode time at
 level 1. On big images, horizontal strips are deflated on parallel threads, as pigz does.
-Chosen by `bench/png_bench.py` (docs/benchmarks.md): on the photo-like 1024x1024 image, 16-23 ms on one
-core of the 2-CPU development machine, against 36-39 ms for OpenCV's libpng with the same filter and strategy
-(the previous encoder, with the stock zlib 1.2.11 inside it) and 120-130 ms for Pillow at level 1; the files
-are OpenCV's size within 1 %. Strips were not shown to help there (no core was free); where cores are free
-they share the deflate.
+Chosen by `bench/png_bench.py` (docs/benchmarks.md). On the photo-like 1024x1024 image on the 2-CPU
+development machine it takes 12 ms in 2 strips and 18 ms in one. OpenCV's libpng with the same filter and
+strategy (the previous encoder, with the stock zlib 1.2.11 inside it) takes 31 ms, and Pillow at level 1
+takes 110 ms. The files are OpenCV's size or up to 2 % smaller. The strips help only when a core is free:
+on a loaded machine they cost 1-2 ms.
 
 Striping: each strip is a raw deflate stream ended by a sync flush (the last by the stream's end), so the
 strips concatenate into one zlib stream after a zlib header, followed by the Adler-32 of all the filtered
@@ -43,9 +43,9 @@ UP = 2
 """The PNG filter type "Up"."""
 ZLIB_HEADER = b"\x78\x01"
 """A zlib header for a 32 KiB window and the fastest level (what zlib-ng writes at level 1)."""
-STRIP_BYTES = 1 << 20
-"""Filtered bytes per strip at least. 1024x1024 RGB (3 MiB) makes up to 3 strips; 512x512 (768 KiB) stays
-in one piece: at that size, handing strips to other threads gained nothing measurable."""
+STRIP_BYTES = 1 << 18
+"""Scanline bytes per strip at least: 512x512 RGB (768 KiB) and bigger are striped (2 strips took a third
+off its 5-6 ms with a free core), 256x256 (192 KiB, about 1 ms) is not."""
 THREADS = os.cpu_count() or 1
 """Strips per image at most. The calling thread deflates the last strip itself."""
 _pool = ThreadPoolExecutor(max_workers=max(THREADS - 1, 1), thread_name_prefix="png-deflate")
