@@ -13,9 +13,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from sdapi.aws import clients
 from sdapi.config import Settings
 from sdapi.schema import items as I
 from sdapi.schema.catalog import Catalog
@@ -107,7 +107,7 @@ def create_resources(
     `names` (prefix "sdapi"); the returned `settings` carry the names, topic ARN and queue URL, and
     `catalog` (or the one in `settings`)."""
     names = names or ResourceNames()
-    session = session or boto3.session.Session(region_name=region)
+    session = session or clients.session(region)
     jobs_table = settings.jobs_table if settings else names.jobs_table
     keys_table = settings.keys_table if settings else names.keys_table
     bucket = settings.bucket if settings else names.bucket

@@ -315,13 +315,14 @@ class _Clients:
     """boto3 clients for moto (S3 and SNS), created once."""
 
     def __init__(self, endpoint_url: str, region: str) -> None:
-        import boto3
         from botocore.config import Config
 
-        session = boto3.session.Session(
+        from sdapi.aws import clients
+
+        session = clients.session(
+            region,
             aws_access_key_id="local",
             aws_secret_access_key="local",  # noqa: S106 - moto's fake credentials
-            region_name=region,
         )
         config = Config(retries={"mode": "standard", "max_attempts": 3})
         self.s3 = session.client("s3", endpoint_url=endpoint_url, config=config)

@@ -174,9 +174,9 @@ class LocalStack:
         webhooks = importlib.import_module("sdapi.handlers.webhooks")
         sweeper = importlib.import_module("sdapi.handlers.sweeper")
 
-        import boto3
+        from sdapi.aws import clients
 
-        session = boto3.session.Session(region_name=REGION)
+        session = clients.session(REGION)
         sqs = session.client("sqs", endpoint_url=moto_url)
         streams = session.client("dynamodbstreams", endpoint_url=moto_url)
         self._loops = [
