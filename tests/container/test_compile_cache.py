@@ -63,18 +63,30 @@ def run(mode: str, folder: Path, inductor_dir: Path, remote: Path) -> str:
     return done.stdout
 
 
-def test_a_fresh_process_compiles_from_the_saved_cache(tmp_path):
-    saved = run("save", tmp_path / "cache", tmp_path / "inductor-first", tmp_path / "s3")
+@pytest.fixture(scope="module")
+def first_instance(tmp_path_factory) -> tuple[Path, str]:
+    """One process that compiled and saved its cache to its folder and uploaded it (`root/s3`)."""
+    root = tmp_path_factory.mktemp("compile-cache")
+    saved = run("save", root / "first-instance", root / "inductor-first", root / "s3")
+    return root, saved
 
-    loaded = run("load", tmp_path / "cache", tmp_path / "inductor-second", tmp_path / "nothing")
 
+def test_the_first_process_compiles_without_a_cache(first_instance):
+    _, saved = first_instance
     assert "hits 0" in saved
+
+
+def test_a_fresh_process_compiles_from_the_saved_cache(first_instance, tmp_path):
+    root, _ = first_instance
+
+    loaded = run("load", root / "first-instance", tmp_path / "inductor-second", tmp_path / "nothing")
+
     assert "hits 1" in loaded
 
 
-def test_a_new_instance_compiles_from_the_cache_an_earlier_one_uploaded(tmp_path):
-    run("save", tmp_path / "first-instance", tmp_path / "inductor-first", tmp_path / "s3")
+def test_a_new_instance_compiles_from_the_cache_an_earlier_one_uploaded(first_instance, tmp_path):
+    root, _ = first_instance
 
-    loaded = run("load", tmp_path / "second-instance", tmp_path / "inductor-second", tmp_path / "s3")
+    loaded = run("load", tmp_path / "second-instance", tmp_path / "inductor-second", root / "s3")
 
     assert "hits 1" in loaded
