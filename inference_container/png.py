@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image
-from PIL.PngImagePlugin import PngInfo, putchunk
+from PIL.PngImagePlugin import PngInfo
 from zlib_ng import zlib_ng
 
 from inference_container.imaging import encode_png as pillow_png
@@ -84,7 +84,8 @@ def compress(lines: np.ndarray, *, level: int = LEVEL, strips: int | None = None
 
 
 def _chunk(out: io.BytesIO, kind: bytes, data: bytes) -> None:
-    """One chunk, its CRC by zlib-ng (Pillow's `putchunk` copies the data and uses the slower stock zlib)."""
+    """One chunk: length, type, data and its CRC by zlib-ng (Pillow's `putchunk` copies the data and uses the
+    slower stock zlib)."""
     out.write(struct.pack(">I", len(data)) + kind)
     out.write(data)
     out.write(struct.pack(">I", zlib_ng.crc32(data, zlib_ng.crc32(kind))))
@@ -104,12 +105,12 @@ def encode(
     out = io.BytesIO()
     out.write(SIGNATURE)
     # width, height, bit depth 8, colour type, deflate, adaptive filtering, no interlace
-    putchunk(out, b"IHDR", struct.pack(">IIBBBBB", image.width, image.height, 8, colour_type, 0, 0, 0))
+    _chunk(out, b"IHDR", struct.pack(">IIBBBBB", image.width, image.height, 8, colour_type, 0, 0, 0))
     if parameters is not None:
         meta = PngInfo()
         meta.add_text("parameters", parameters)
         for chunk_type, body, _after_image_data in meta.chunks:
-            putchunk(out, chunk_type, body)
+            _chunk(out, chunk_type, body)
     _chunk(out, b"IDAT", data)
-    putchunk(out, b"IEND", b"")
+    _chunk(out, b"IEND", b"")
     return out.getvalue()

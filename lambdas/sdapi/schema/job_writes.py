@@ -198,10 +198,6 @@ class Signals:
         skips = item.get(items.SKIPS, {}).get("N")
         return cls(interrupted=item.get(items.INTERRUPTED, {}).get("BOOL") is True, skips=int(skips or 0))
 
-    def news(self, seen: Signals) -> bool:
-        """Whether these signals hold an interrupt or a skip that `seen` does not."""
-        return (self.interrupted and not seen.interrupted) or self.skips > seen.skips
-
 
 def progress_update(
     table: str,
